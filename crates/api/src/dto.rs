@@ -1,0 +1,123 @@
+//! The wire models of Appwrite's response format 1.0.0: field names, order and defaults as
+//! the SDKs expect them. Every field is always present; unset datetimes are `""`.
+
+use functiond_types::function::FunctionWithVars;
+use functiond_types::runtime::Runtime as RuntimeModel;
+use functiond_types::time::api_string_or_empty;
+use functiond_types::variable::Variable as VariableModel;
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct Function {
+    #[serde(rename = "$id")]
+    pub id: String,
+    #[serde(rename = "$createdAt")]
+    pub created_at: String,
+    #[serde(rename = "$updatedAt")]
+    pub updated_at: String,
+    pub execute: Vec<String>,
+    pub name: String,
+    pub enabled: bool,
+    pub runtime: String,
+    pub deployment: String,
+    pub vars: Vec<Variable>,
+    pub events: Vec<String>,
+    pub schedule: String,
+    #[serde(rename = "scheduleNext")]
+    pub schedule_next: String,
+    #[serde(rename = "schedulePrevious")]
+    pub schedule_previous: String,
+    pub timeout: i64,
+}
+
+impl From<FunctionWithVars> for Function {
+    fn from(FunctionWithVars { function: f, vars }: FunctionWithVars) -> Self {
+        Self {
+            id: f.id.to_string(),
+            created_at: f.created_at.to_api_string(),
+            updated_at: f.updated_at.to_api_string(),
+            execute: f.execute,
+            name: f.name,
+            enabled: f.enabled,
+            runtime: f.runtime,
+            deployment: f.deployment,
+            vars: vars.into_iter().map(Variable::from).collect(),
+            events: f.events,
+            schedule: f.schedule,
+            schedule_next: api_string_or_empty(f.schedule_next),
+            schedule_previous: api_string_or_empty(f.schedule_previous),
+            timeout: f.timeout,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Variable {
+    #[serde(rename = "$id")]
+    pub id: String,
+    #[serde(rename = "$createdAt")]
+    pub created_at: String,
+    #[serde(rename = "$updatedAt")]
+    pub updated_at: String,
+    pub key: String,
+    pub value: String,
+    #[serde(rename = "functionId")]
+    pub function_id: String,
+}
+
+impl From<VariableModel> for Variable {
+    fn from(v: VariableModel) -> Self {
+        Self {
+            id: v.id.to_string(),
+            created_at: v.created_at.to_api_string(),
+            updated_at: v.updated_at.to_api_string(),
+            key: v.key,
+            value: v.value,
+            function_id: v.function_id.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Runtime {
+    #[serde(rename = "$id")]
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    pub base: String,
+    pub image: String,
+    pub logo: String,
+    pub supports: Vec<String>,
+}
+
+impl From<&RuntimeModel> for Runtime {
+    fn from(r: &RuntimeModel) -> Self {
+        Self {
+            id: r.id.clone(),
+            name: r.name.clone(),
+            version: r.version.clone(),
+            base: r.base.clone(),
+            image: r.image.clone(),
+            logo: r.logo.clone(),
+            supports: r.supports.clone(),
+        }
+    }
+}
+
+/// `{ "total": n, "<plural>": [...] }`, with `total` first as in Appwrite.
+#[derive(Debug)]
+pub struct List<T> {
+    pub total: u64,
+    pub plural: &'static str,
+    pub items: Vec<T>,
+}
+
+impl<T: Serialize> Serialize for List<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("total", &self.total)?;
+        map.serialize_entry(self.plural, &self.items)?;
+        map.end()
+    }
+}

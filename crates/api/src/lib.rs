@@ -1,0 +1,69 @@
+//! functiond's HTTP face: the Appwrite 1.0 REST API (response format `1.0.0`) over the domain
+//! services. It reads requests into typed inputs, turns credentials into a `Caller`, makes one
+//! domain call per request and renders the result or the Appwrite error JSON.
+//!
+//! Flow: `api -> domain`. This crate holds no SQL, no authorization rules and no processes.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use functiond_domain::Services;
+
+mod auth;
+pub mod dto;
+mod error;
+mod params;
+mod path;
+pub mod render;
+mod routes;
+
+pub use error::ApiError;
+
+/// The Appwrite version whose API this server reproduces; reported in error bodies and by
+/// `/v1/health/version`, where SDKs and the CLI look for it.
+pub const API_VERSION: &str = "1.0.3";
+
+/// What every handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub services: Arc<Services>,
+}
+
+/// The whole route table.
+pub fn router(services: Arc<Services>) -> Router {
+    use routes::{functions, health, runtimes, variables};
+
+    let api = Router::new()
+        .route("/functions", get(functions::list).post(functions::create))
+        // A static segment wins over `{functionId}`, so `runtimes` is never taken for an ID.
+        .route("/functions/runtimes", get(runtimes::list))
+        .route(
+            "/functions/{functionId}",
+            get(functions::get)
+                .put(functions::update)
+                .delete(functions::delete),
+        )
+        .route(
+            "/functions/{functionId}/variables",
+            get(variables::list).post(variables::create),
+        )
+        .route(
+            "/functions/{functionId}/variables/{variableId}",
+            get(variables::get)
+                .put(variables::update)
+                .delete(variables::delete),
+        )
+        .route("/health/version", get(health::version));
+
+    Router::new()
+        .nest("/v1", api)
+        .fallback(route_not_found)
+        .method_not_allowed_fallback(route_not_found)
+        .layer(axum::middleware::map_response(render::common_headers))
+        .with_state(AppState { services })
+}
+
+async fn route_not_found() -> ApiError {
+    ApiError::RouteNotFound
+}

@@ -1,0 +1,123 @@
+//! Resolving credentials into a [`Caller`], and minting API keys.
+//!
+//! A key's secret is 128 hex characters of randomness. The store keeps its first 16 characters
+//! in clear, to find the row, and a SHA-256 of the whole secret, to check it. A fast hash is
+//! the right tool here: the secret carries 512 bits of entropy, so there is nothing for a slow
+//! password hash to protect, and every request pays for the check.
+
+use std::sync::Arc;
+
+use functiond_store::{KeySecret, Store};
+use functiond_types::Timestamp;
+use functiond_types::id::{KeyId, ProjectId};
+use functiond_types::project::ApiKey;
+use functiond_types::scope::Scope;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::caller::{Caller, Identity};
+use crate::error::{Error, Result};
+
+const PREFIX_LEN: usize = 16;
+
+#[derive(Debug, Clone)]
+pub struct Auth {
+    store: Arc<dyn Store>,
+}
+
+impl Auth {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
+    }
+
+    /// The caller behind a request's `X-Appwrite-Project` and `X-Appwrite-Key`. An unknown
+    /// project is an error; an unknown key is not (the caller is then a guest, as in Appwrite).
+    pub async fn caller(&self, project: Option<&str>, key: Option<&str>) -> Result<Caller> {
+        let project = match project.map(str::trim) {
+            None | Some("") => return Err(Error::ProjectUnknown),
+            Some(id) => ProjectId::parse(id).map_err(|_| Error::ProjectNotFound)?,
+        };
+        if self.store.get_project(&project).await?.is_none() {
+            return Err(Error::ProjectNotFound);
+        }
+        let Some(secret) = key.filter(|k| k.len() > PREFIX_LEN && k.is_ascii()) else {
+            return Ok(Caller::guest(project));
+        };
+        let Some((key, stored_hash)) = self.store.find_key(&project, &secret[..PREFIX_LEN]).await?
+        else {
+            return Ok(Caller::guest(project));
+        };
+        if !constant_time_eq(hash(secret).as_bytes(), stored_hash.as_bytes()) {
+            return Ok(Caller::guest(project));
+        }
+        if key.expire.is_some_and(|expire| expire <= Timestamp::now()) {
+            return Err(Error::KeyExpired);
+        }
+        Ok(Caller {
+            project,
+            identity: Identity::Key {
+                id: key.id,
+                scopes: key.scopes,
+            },
+        })
+    }
+
+    /// Makes a new key for `project` and returns it with its secret, which is shown once and
+    /// never stored.
+    pub async fn create_key(
+        &self,
+        project: &ProjectId,
+        name: &str,
+        scopes: Vec<Scope>,
+    ) -> Result<(ApiKey, String)> {
+        if self.store.get_project(project).await?.is_none() {
+            return Err(Error::ProjectNotFound);
+        }
+        let mut bytes = [0u8; 64];
+        rand::rng().fill_bytes(&mut bytes);
+        let secret = hex::encode(bytes);
+        let key = ApiKey {
+            id: KeyId::unique(),
+            project_id: project.clone(),
+            name: name.to_owned(),
+            scopes,
+            expire: None,
+            created_at: Timestamp::now(),
+        };
+        let stored = KeySecret {
+            prefix: secret[..PREFIX_LEN].to_owned(),
+            hash: hash(&secret),
+        };
+        self.store.create_key(&key, &stored).await?;
+        Ok((key, secret))
+    }
+}
+
+fn hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Compares without returning early, so response times do not reveal how much matched.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_time_eq_compares_whole_strings() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+
+    #[test]
+    fn hash_is_sha256_hex() {
+        assert_eq!(
+            hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

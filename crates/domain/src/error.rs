@@ -1,0 +1,79 @@
+//! The domain's errors: each variant is one case a client can act on, and maps to one entry
+//! of the Appwrite error catalogue. Store failures are kept whole for the log and shown to
+//! clients only as a generic server error.
+
+use functiond_store::StoreError;
+use functiond_types::ErrorCode;
+use functiond_types::scope::Scope;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A parameter failed validation; `message` names the parameter and the rule.
+    #[error("{message}")]
+    ArgumentInvalid { message: String },
+    #[error("{noun} '{id}' for the 'cursor' value not found.")]
+    CursorNotFound { noun: &'static str, id: String },
+    #[error("{who} (role: {role}) missing scope ({scope})")]
+    UnauthorizedScope {
+        who: String,
+        role: &'static str,
+        scope: Scope,
+    },
+    #[error("{}", ErrorCode::ProjectUnknown.default_message())]
+    ProjectUnknown,
+    #[error("{}", ErrorCode::ProjectNotFound.default_message())]
+    ProjectNotFound,
+    #[error("{}", ErrorCode::ProjectKeyExpired.default_message())]
+    KeyExpired,
+    #[error("{}", ErrorCode::FunctionNotFound.default_message())]
+    FunctionNotFound,
+    #[error(
+        "Function with the ID \"{id}\" already exists. Try again with a different ID or use ID.unique() to generate a unique ID."
+    )]
+    FunctionAlreadyExists { id: String },
+    #[error("{}", ErrorCode::VariableNotFound.default_message())]
+    VariableNotFound,
+    #[error("Variable with the key \"{key}\" already exists on this function.")]
+    VariableAlreadyExists { key: String },
+    #[error("{what} \"{id}\" already exists")]
+    AlreadyExists { what: &'static str, id: String },
+    #[error("internal store error: {source}")]
+    Store {
+        #[from]
+        source: StoreError,
+    },
+}
+
+impl Error {
+    pub fn argument(message: impl Into<String>) -> Self {
+        Error::ArgumentInvalid {
+            message: message.into(),
+        }
+    }
+
+    /// The catalogue entry clients see.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::ArgumentInvalid { .. } => ErrorCode::ArgumentInvalid,
+            Error::CursorNotFound { .. } => ErrorCode::CursorNotFound,
+            Error::UnauthorizedScope { .. } => ErrorCode::UnauthorizedScope,
+            Error::ProjectUnknown => ErrorCode::ProjectUnknown,
+            Error::ProjectNotFound => ErrorCode::ProjectNotFound,
+            Error::KeyExpired => ErrorCode::ProjectKeyExpired,
+            Error::FunctionNotFound => ErrorCode::FunctionNotFound,
+            Error::FunctionAlreadyExists { .. } => ErrorCode::FunctionAlreadyExists,
+            Error::VariableNotFound => ErrorCode::VariableNotFound,
+            Error::VariableAlreadyExists { .. } => ErrorCode::VariableAlreadyExists,
+            Error::AlreadyExists { .. } => ErrorCode::ArgumentInvalid,
+            Error::Store { .. } => ErrorCode::ServerError,
+        }
+    }
+
+    /// Whether the message may be shown to the client; otherwise only the catalogue's default
+    /// message is, and the details go to the log.
+    pub fn is_internal(&self) -> bool {
+        matches!(self, Error::Store { .. })
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

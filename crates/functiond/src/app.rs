@@ -1,0 +1,96 @@
+//! Wiring: the data dir, the secret key, the store, the runtimes catalogue and the services,
+//! assembled once for whichever command runs.
+
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+use std::sync::Arc;
+
+use functiond_domain::{Services, Settings};
+use functiond_store::{Cipher, Store};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+use crate::error::Error;
+
+const SECRET_KEY_FILE: &str = "secret.key";
+
+/// Creates the data dir (private to the server's user) if it does not exist yet.
+pub fn prepare_data_dir(dir: &Path) -> Result<(), Error> {
+    let failed = |source| Error::DataDir {
+        path: dir.to_owned(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(failed)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(failed)
+}
+
+/// The 32-byte key that seals variable values: derived from `FUNCTIOND_SECRET_KEY` when set,
+/// otherwise read from (or, the first time, generated into) `<data-dir>/secret.key`.
+pub fn secret_key(config: &Config) -> Result<[u8; 32], Error> {
+    if let Some(secret) = &config.secret_key {
+        return Ok(Sha256::digest(secret.expose().as_bytes()).into());
+    }
+    let path = config.data_dir.join(SECRET_KEY_FILE);
+    let malformed = |message: String| Error::SecretKey {
+        path: path.clone(),
+        message,
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let bytes = hex::decode(text.trim()).map_err(|e| malformed(e.to_string()))?;
+            <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| malformed("wrong length".into()))
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            let mut key = [0u8; 32];
+            rand::rng().fill_bytes(&mut key);
+            write_private(&path, &hex::encode(key)).map_err(|source| Error::DataDir {
+                path: path.clone(),
+                source,
+            })?;
+            Ok(key)
+        }
+        Err(error) => Err(malformed(error.to_string())),
+    }
+}
+
+/// Writes a file only the server's user can read, failing if it already exists.
+pub fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()
+}
+
+/// Opens the store the configuration names, without migrating it.
+pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, Error> {
+    prepare_data_dir(&config.data_dir)?;
+    let cipher = Cipher::new(secret_key(config)?);
+    Ok(functiond_store::open(&config.database_url, cipher).await?)
+}
+
+/// Opens the store and applies pending migrations, as every command but `migrate` wants.
+pub async fn migrated_store(config: &Config) -> Result<Arc<dyn Store>, Error> {
+    let store = open_store(config).await?;
+    let applied = store.migrate().await?;
+    if applied > 0 {
+        tracing::info!(migrations = applied, "database schema brought up to date");
+    }
+    Ok(store)
+}
+
+/// The services, over an open store, with the runtimes found on this host.
+pub fn services(config: &Config, store: Arc<dyn Store>) -> Result<Services, Error> {
+    let runtimes = functiond_executor::runtimes::catalogue(&config.runtimes)?;
+    if runtimes.is_empty() {
+        tracing::warn!("no runtimes found: install node or python3, or give --runtimes-file");
+    }
+    let settings = Settings {
+        max_timeout: config.max_timeout,
+    };
+    Ok(Services::new(store, runtimes, settings))
+}

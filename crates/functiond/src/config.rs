@@ -1,0 +1,202 @@
+//! The typed configuration, built once from the command line and its `FUNCTIOND_*`
+//! environment twins. This is the one module that reads the environment.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use clap::{Args, Parser, Subcommand};
+use functiond_executor::runtimes::Discovery;
+
+/// functiond: a self-hosted serverless functions server that speaks the Appwrite Functions
+/// API (1.0), so the official Appwrite SDKs and CLI work against it unchanged.
+#[derive(Debug, Parser)]
+#[command(name = "functiond", version, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Settings every subcommand accepts, before or after its own arguments.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Where functiond keeps its database, secret key and bootstrap credentials.
+    #[arg(
+        long,
+        global = true,
+        env = "FUNCTIOND_DATA_DIR",
+        default_value = "./functiond-data"
+    )]
+    pub data_dir: PathBuf,
+
+    /// The database to use: `sqlite:///path/file.db`. Defaults to a SQLite file in the data dir.
+    #[arg(long, global = true, env = "FUNCTIOND_DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// The key that encrypts variable values at rest. Any long random string; when unset,
+    /// one is generated in `<data-dir>/secret.key` on first use.
+    #[arg(
+        long,
+        global = true,
+        env = "FUNCTIOND_SECRET_KEY",
+        hide_env_values = true
+    )]
+    pub secret_key: Option<Secret>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the API server. On its first start with an empty database it creates project
+    /// `default` and an API key with every scope, prints them, and saves them in
+    /// `<data-dir>/bootstrap.json`.
+    Serve(ServeArgs),
+    /// Manage projects.
+    #[command(subcommand)]
+    Project(ProjectCommand),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Apply pending database migrations and exit (`serve` also applies them at start).
+    Migrate,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// The address the API listens on.
+    #[arg(long, env = "FUNCTIOND_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// A JSON file listing the runtimes (`[{"id","name","version","command"}]`); replaces
+    /// the discovery of interpreters on the PATH.
+    #[arg(long, env = "FUNCTIOND_RUNTIMES_FILE")]
+    pub runtimes_file: Option<PathBuf>,
+
+    /// Only offer these runtime ids, comma-separated (e.g. `node-20.0,python-3.11`). Empty
+    /// means every runtime found.
+    #[arg(long, env = "FUNCTIOND_RUNTIMES", value_delimiter = ',')]
+    pub runtimes: Vec<String>,
+
+    /// The largest timeout, in seconds, a function may set.
+    #[arg(long, env = "FUNCTIOND_FUNCTIONS_TIMEOUT", default_value_t = 900,
+          value_parser = clap::value_parser!(i64).range(1..=86_400))]
+    pub functions_timeout: i64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectCommand {
+    /// Create a project.
+    Create {
+        /// The project ID: up to 36 characters of a-z, A-Z, 0-9, `.`, `-` and `_`.
+        id: String,
+        /// A display name (defaults to the ID).
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create an API key. The secret is printed alone on the last line, once.
+    Create {
+        /// The project the key belongs to.
+        #[arg(long)]
+        project: String,
+        /// Comma-separated scopes: functions.read, functions.write, execution.read,
+        /// execution.write.
+        #[arg(long, value_delimiter = ',', required = true)]
+        scopes: Vec<String>,
+        /// A label for the key.
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+/// A secret setting: usable, but never printed by `Debug`.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+impl FromStr for Secret {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if text.len() < 16 {
+            return Err("the secret key must be at least 16 characters long".to_owned());
+        }
+        Ok(Self(text.to_owned()))
+    }
+}
+
+/// Everything the server needs to start, resolved from the command line and environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub secret_key: Option<Secret>,
+    pub listen: SocketAddr,
+    pub runtimes: Discovery,
+    pub max_timeout: i64,
+}
+
+impl Config {
+    /// The configuration for `serve`.
+    pub fn for_serve(global: &GlobalArgs, serve: &ServeArgs) -> Self {
+        let mut config = Self::for_store(global);
+        config.listen = serve.listen;
+        config.runtimes = Discovery {
+            search_path: search_path(),
+            runtimes_file: serve.runtimes_file.clone(),
+            enabled: serve
+                .runtimes
+                .iter()
+                .map(|id| id.trim().to_owned())
+                .filter(|id| !id.is_empty())
+                .collect(),
+        };
+        config.max_timeout = serve.functions_timeout;
+        config
+    }
+
+    /// The configuration of commands that only touch the store.
+    pub fn for_store(global: &GlobalArgs) -> Self {
+        let database_url = global.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}",
+                global.data_dir.join("functiond.db").display()
+            )
+        });
+        Self {
+            data_dir: global.data_dir.clone(),
+            database_url,
+            secret_key: global.secret_key.clone(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            runtimes: Discovery::default(),
+            max_timeout: 900,
+        }
+    }
+}
+
+/// The directories of the server's `PATH`, where runtimes are looked for.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "config is the one module that reads the environment"
+)]
+fn search_path() -> Vec<PathBuf> {
+    std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).collect())
+        .unwrap_or_else(|| vec![PathBuf::from("/usr/local/bin"), PathBuf::from("/usr/bin")])
+}

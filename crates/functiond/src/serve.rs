@@ -1,0 +1,103 @@
+//! The `serve` command: bootstrap an empty store, listen, and stop cleanly on SIGINT/SIGTERM
+//! after in-flight requests finish.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use functiond_domain::Services;
+use functiond_domain::projects::Bootstrap;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::app;
+use crate::config::Config;
+use crate::error::Error;
+
+const BOOTSTRAP_FILE: &str = "bootstrap.json";
+
+/// A server bound to its address, ready to run.
+#[derive(Debug)]
+pub struct Server {
+    listener: TcpListener,
+    services: Arc<Services>,
+    pub endpoint: String,
+    pub bootstrap: Option<Bootstrap>,
+}
+
+impl Server {
+    /// Opens the store, creates the first project and key if the store is empty (saving
+    /// them in `<data-dir>/bootstrap.json`), and binds the listener.
+    pub async fn start(config: &Config) -> Result<Self, Error> {
+        let store = app::migrated_store(config).await?;
+        let services = Arc::new(app::services(config, store)?);
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| Error::Listen {
+                address: config.listen,
+                source,
+            })?;
+        let address = listener.local_addr().map_err(|source| Error::Listen {
+            address: config.listen,
+            source,
+        })?;
+        let endpoint = format!("http://{}/v1", reachable(address));
+        let bootstrap = services.projects.bootstrap().await?;
+        if let Some(first) = &bootstrap {
+            let saved = json!({
+                "endpoint": endpoint,
+                "project": first.project.as_str(),
+                "key": first.key_secret,
+            });
+            let path = config.data_dir.join(BOOTSTRAP_FILE);
+            let text = serde_json::to_string_pretty(&saved).unwrap_or_default();
+            app::write_private(&path, &text).map_err(|source| Error::DataDir { path, source })?;
+        }
+        Ok(Self {
+            listener,
+            services,
+            endpoint,
+            bootstrap,
+        })
+    }
+
+    /// Serves until `shutdown` is cancelled, then lets in-flight requests finish.
+    pub async fn run(self, shutdown: CancellationToken) -> std::io::Result<()> {
+        let router = functiond_api::router(self.services);
+        axum::serve(self.listener, router)
+            .with_graceful_shutdown(async move { shutdown.cancelled().await })
+            .await
+    }
+}
+
+/// An address clients can use: a wildcard bind is reached through loopback.
+fn reachable(address: SocketAddr) -> SocketAddr {
+    if address.ip().is_unspecified() {
+        SocketAddr::from(([127, 0, 0, 1], address.port()))
+    } else {
+        address
+    }
+}
+
+/// Cancels `token` on SIGINT or SIGTERM.
+pub fn cancel_on_signals(token: CancellationToken) {
+    tokio::spawn(async move {
+        let interrupt = tokio::signal::ctrl_c();
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(error) => {
+                    tracing::error!(%error, "cannot listen for SIGTERM");
+                    let _ = interrupt.await;
+                    token.cancel();
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+        tracing::info!("shutting down: finishing in-flight requests");
+        token.cancel();
+    });
+}

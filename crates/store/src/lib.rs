@@ -1,0 +1,117 @@
+//! Persistence for functiond. Everything the server remembers goes through the [`Store`]
+//! trait: projects and API keys, functions and their variables (more resources join as they
+//! land). The SQLite backend is the default; a PostgreSQL backend will implement the same
+//! trait, so SQL dialect details stay inside each backend module.
+//!
+//! This crate knows nothing of HTTP or processes. It sits between `types` (the vocabulary it
+//! stores) and `domain` (which decides what to store).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use functiond_types::function::{Function, FunctionWithVars};
+use functiond_types::id::{FunctionId, ProjectId, VariableId};
+use functiond_types::project::{ApiKey, Project};
+use functiond_types::query::ListQuery;
+use functiond_types::variable::Variable;
+
+pub mod crypto;
+mod error;
+pub mod search;
+pub mod sqlite;
+
+pub use crypto::Cipher;
+pub use error::{Result, StoreError};
+
+/// Lists count at most this many matching rows in `total` (Appwrite's `APP_LIMIT_COUNT`).
+pub const COUNT_CAP: u64 = 5000;
+
+/// One page of a list, with the number of rows matching its filters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub total: u64,
+    pub items: Vec<T>,
+}
+
+/// What is kept of an API key's secret: a clear prefix to find the row, and a hash to check it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeySecret {
+    pub prefix: String,
+    pub hash: String,
+}
+
+/// Everything functiond persists. Every method is scoped by project: no call can read or
+/// write another project's rows.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Applies the backend's pending migrations; returns how many ran.
+    async fn migrate(&self) -> Result<usize>;
+
+    // Projects and keys.
+    async fn create_project(&self, project: &Project) -> Result<()>;
+    async fn get_project(&self, id: &ProjectId) -> Result<Option<Project>>;
+    async fn count_projects(&self) -> Result<u64>;
+    async fn create_key(&self, key: &ApiKey, secret: &KeySecret) -> Result<()>;
+    /// The key of `project` whose secret starts with `prefix`, with its stored secret hash.
+    async fn find_key(&self, project: &ProjectId, prefix: &str)
+    -> Result<Option<(ApiKey, String)>>;
+
+    // Functions.
+    async fn create_function(&self, project: &ProjectId, function: &Function) -> Result<()>;
+    async fn get_function(
+        &self,
+        project: &ProjectId,
+        id: &FunctionId,
+    ) -> Result<Option<FunctionWithVars>>;
+    /// Replaces the stored function with the same ID; false when there is none.
+    async fn update_function(&self, project: &ProjectId, function: &Function) -> Result<bool>;
+    /// Deletes the function and its variables; false when there was none.
+    async fn delete_function(&self, project: &ProjectId, id: &FunctionId) -> Result<bool>;
+    async fn list_functions(
+        &self,
+        project: &ProjectId,
+        query: &ListQuery,
+    ) -> Result<Page<FunctionWithVars>>;
+
+    // Variables (values are plaintext here; backends encrypt them at rest).
+    async fn create_variable(&self, project: &ProjectId, variable: &Variable) -> Result<()>;
+    async fn get_variable(
+        &self,
+        project: &ProjectId,
+        function: &FunctionId,
+        id: &VariableId,
+    ) -> Result<Option<Variable>>;
+    /// Replaces the stored variable with the same ID; false when there is none.
+    async fn update_variable(&self, project: &ProjectId, variable: &Variable) -> Result<bool>;
+    async fn delete_variable(
+        &self,
+        project: &ProjectId,
+        function: &FunctionId,
+        id: &VariableId,
+    ) -> Result<bool>;
+    /// All variables of a function, oldest first.
+    async fn list_variables(
+        &self,
+        project: &ProjectId,
+        function: &FunctionId,
+    ) -> Result<Vec<Variable>>;
+}
+
+/// Opens the store a database URL names: `sqlite://path/to/file.db` (created if missing).
+/// Migrations are not applied: call [`Store::migrate`].
+/// `postgres://` URLs are refused until that backend lands.
+pub async fn open(url: &str, cipher: Cipher) -> Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        let store = sqlite::SqliteStore::open(url, cipher).await?;
+        return Ok(Arc::new(store));
+    }
+    let reason = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        "the PostgreSQL backend has not landed yet; use a sqlite:// URL or leave --database-url unset"
+    } else {
+        "use sqlite:///path/to/functiond.db or leave --database-url unset"
+    };
+    Err(StoreError::UnsupportedUrl {
+        url: url.to_owned(),
+        reason,
+    })
+}

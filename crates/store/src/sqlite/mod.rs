@@ -1,0 +1,177 @@
+//! The SQLite backend: one file in the data dir, WAL mode, numbered forward-only migrations
+//! applied at start. Row structs and SQL stay private to this module.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use functiond_types::function::{Function, FunctionWithVars};
+use functiond_types::id::{FunctionId, ProjectId, VariableId};
+use functiond_types::project::{ApiKey, Project};
+use functiond_types::query::ListQuery;
+use functiond_types::variable::Variable;
+use sqlx::sqlite::SqliteSynchronous;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+use crate::{Cipher, KeySecret, Page, Result, Store, StoreError};
+
+mod functions;
+mod list;
+mod migrations;
+mod projects;
+mod variables;
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    cipher: Cipher,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `url`. Call [`Store::migrate`] before use.
+    pub async fn open(url: &str, cipher: Cipher) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // WAL with NORMAL sync survives process crashes; only a power loss can drop the
+            // last commits.
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool, cipher })
+    }
+}
+
+/// Maps a unique-constraint failure to a conflict on `what`, leaving other errors as they are.
+fn conflict_as(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
+    move |error| match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict { what },
+        _ => StoreError::Database { source: error },
+    }
+}
+
+/// Arrays are stored as JSON text.
+fn to_json(items: &[String]) -> String {
+    serde_json::Value::from(items.to_vec()).to_string()
+}
+
+fn from_json(text: &str) -> Result<Vec<String>> {
+    serde_json::from_str(text).map_err(|error| StoreError::Corrupt {
+        message: format!("bad JSON array in the database: {error}"),
+    })
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn migrate(&self) -> Result<usize> {
+        migrations::apply(&self.pool).await
+    }
+
+    async fn create_project(&self, project: &Project) -> Result<()> {
+        projects::create(&self.pool, project).await
+    }
+
+    async fn get_project(&self, id: &ProjectId) -> Result<Option<Project>> {
+        projects::get(&self.pool, id).await
+    }
+
+    async fn count_projects(&self) -> Result<u64> {
+        projects::count(&self.pool).await
+    }
+
+    async fn create_key(&self, key: &ApiKey, secret: &KeySecret) -> Result<()> {
+        projects::create_key(&self.pool, key, secret).await
+    }
+
+    async fn find_key(
+        &self,
+        project: &ProjectId,
+        prefix: &str,
+    ) -> Result<Option<(ApiKey, String)>> {
+        projects::find_key(&self.pool, project, prefix).await
+    }
+
+    async fn create_function(&self, project: &ProjectId, function: &Function) -> Result<()> {
+        functions::create(&self.pool, project, function).await
+    }
+
+    async fn get_function(
+        &self,
+        project: &ProjectId,
+        id: &FunctionId,
+    ) -> Result<Option<FunctionWithVars>> {
+        let Some(function) = functions::get(&self.pool, project, id).await? else {
+            return Ok(None);
+        };
+        let vars = variables::list(&self.pool, &self.cipher, project, id).await?;
+        Ok(Some(FunctionWithVars { function, vars }))
+    }
+
+    async fn update_function(&self, project: &ProjectId, function: &Function) -> Result<bool> {
+        functions::update(&self.pool, project, function).await
+    }
+
+    async fn delete_function(&self, project: &ProjectId, id: &FunctionId) -> Result<bool> {
+        functions::delete(&self.pool, project, id).await
+    }
+
+    async fn list_functions(
+        &self,
+        project: &ProjectId,
+        query: &ListQuery,
+    ) -> Result<Page<FunctionWithVars>> {
+        let page = functions::list(&self.pool, project, query).await?;
+        let ids: Vec<&FunctionId> = page.items.iter().map(|f| &f.id).collect();
+        let mut vars = variables::list_for(&self.pool, &self.cipher, project, &ids).await?;
+        let items = page
+            .items
+            .into_iter()
+            .map(|function| FunctionWithVars {
+                vars: vars.remove(function.id.as_str()).unwrap_or_default(),
+                function,
+            })
+            .collect();
+        Ok(Page {
+            total: page.total,
+            items,
+        })
+    }
+
+    async fn create_variable(&self, project: &ProjectId, variable: &Variable) -> Result<()> {
+        variables::create(&self.pool, &self.cipher, project, variable).await
+    }
+
+    async fn get_variable(
+        &self,
+        project: &ProjectId,
+        function: &FunctionId,
+        id: &VariableId,
+    ) -> Result<Option<Variable>> {
+        variables::get(&self.pool, &self.cipher, project, function, id).await
+    }
+
+    async fn update_variable(&self, project: &ProjectId, variable: &Variable) -> Result<bool> {
+        variables::update(&self.pool, &self.cipher, project, variable).await
+    }
+
+    async fn delete_variable(
+        &self,
+        project: &ProjectId,
+        function: &FunctionId,
+        id: &VariableId,
+    ) -> Result<bool> {
+        variables::delete(&self.pool, project, function, id).await
+    }
+
+    async fn list_variables(
+        &self,
+        project: &ProjectId,
+        function: &FunctionId,
+    ) -> Result<Vec<Variable>> {
+        variables::list(&self.pool, &self.cipher, project, function).await
+    }
+}
