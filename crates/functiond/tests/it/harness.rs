@@ -1,0 +1,191 @@
+//! A test server and a small client for it.
+
+use std::path::PathBuf;
+
+use functiond::config::Config;
+use functiond::serve::Server;
+use functiond_executor::runtimes::Discovery;
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+/// A running server with its bootstrap key. Dropping it stops the server and removes its data.
+pub struct TestServer {
+    pub base: String,
+    pub key: String,
+    pub data_dir: tempfile::TempDir,
+    client: reqwest::Client,
+    shutdown: CancellationToken,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    /// The Appwrite error `type` of an error reply.
+    pub fn error_type(&self) -> &str {
+        self.body["type"].as_str().unwrap_or_default()
+    }
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        // A fixed catalogue keeps snapshots the same on every machine.
+        let runtimes_file = data_dir.path().join("runtimes.json");
+        std::fs::write(
+            &runtimes_file,
+            r#"[{"id":"node-20.0","name":"Node.js","version":"20.0","command":"/usr/bin/node","base":"Node.js 20.20.2"},
+                {"id":"python-3.11","name":"Python","version":"3.11","command":"/usr/bin/python3","base":"Python 3.11.7"}]"#,
+        )
+        .expect("runtimes file");
+        let data = data_dir.path().join("data");
+        let config = Config {
+            database_url: format!("sqlite://{}", data.join("functiond.db").display()),
+            data_dir: data,
+            secret_key: None,
+            listen: "127.0.0.1:0".parse().expect("address"),
+            runtimes: Discovery {
+                search_path: Vec::new(),
+                runtimes_file: Some(runtimes_file),
+                enabled: Vec::new(),
+            },
+            max_timeout: 900,
+        };
+        let server = Server::start(&config).await.expect("server starts");
+        let base = server.endpoint.clone();
+        let key = server
+            .bootstrap
+            .as_ref()
+            .expect("first start bootstraps")
+            .key_secret
+            .clone();
+        let shutdown = CancellationToken::new();
+        tokio::spawn(server.run(shutdown.clone()));
+        Self {
+            base,
+            key,
+            data_dir,
+            client: reqwest::Client::new(),
+            shutdown,
+        }
+    }
+
+    pub fn data_path(&self) -> PathBuf {
+        self.data_dir.path().join("data")
+    }
+
+    /// A request to `path` (under `/v1`) with no credentials at all.
+    pub fn bare(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client.request(method, format!("{}{path}", self.base))
+    }
+
+    /// A request as the bootstrap key of project `default`.
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.as_key("default", &self.key, method, path)
+    }
+
+    pub fn as_key(&self, project: &str, key: &str, method: Method, path: &str) -> RequestBuilder {
+        self.bare(method, path)
+            .header("x-appwrite-project", project)
+            .header("x-appwrite-key", key)
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        send(self.request(Method::GET, path)).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        send(self.request(Method::POST, path).json(&body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> Reply {
+        send(self.request(Method::PUT, path).json(&body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        send(self.request(Method::DELETE, path)).await
+    }
+
+    /// Creates a Node function with the given ID and name, asserting it worked.
+    pub async fn create_function(&self, id: &str, name: &str) -> Value {
+        let reply = self
+            .post(
+                "/functions",
+                serde_json::json!({"functionId": id, "name": name, "runtime": "node-20.0"}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        reply.body
+    }
+
+    /// Makes a project and a key for it with the given scopes, through the same services the
+    /// CLI uses; returns the key's secret.
+    pub async fn project_with_key(&self, project: &str, scopes: &[&str]) -> String {
+        let config = Config {
+            database_url: format!(
+                "sqlite://{}",
+                self.data_path().join("functiond.db").display()
+            ),
+            data_dir: self.data_path(),
+            secret_key: None,
+            listen: "127.0.0.1:0".parse().expect("address"),
+            runtimes: Discovery::default(),
+            max_timeout: 900,
+        };
+        let store = functiond::app::migrated_store(&config)
+            .await
+            .expect("store");
+        let services = functiond::app::services(&config, store).expect("services");
+        if project != "default" {
+            services
+                .projects
+                .create(project, None)
+                .await
+                .expect("project");
+        }
+        let scopes = scopes.iter().map(|s| s.parse().expect("scope")).collect();
+        let project = functiond_types::id::ProjectId::parse(project).expect("project id");
+        let (_, secret) = services
+            .auth
+            .create_key(&project, "test", scopes)
+            .await
+            .expect("key");
+        secret
+    }
+}
+
+pub async fn send(request: RequestBuilder) -> Reply {
+    let response = request.send().await.expect("request reaches the server");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let text = response.text().await.expect("body");
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Reply {
+        status,
+        headers,
+        body,
+        text,
+    }
+}
+
+/// Settings for JSON snapshots with server-chosen values redacted.
+pub fn redacted() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    for field in ["$id", "$createdAt", "$updatedAt", "scheduleNext"] {
+        settings.add_redaction(&format!(".**[\"{field}\"]"), format!("[{field}]"));
+    }
+    settings
+}
