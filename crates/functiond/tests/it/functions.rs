@@ -168,9 +168,9 @@ async fn list(server: &TestServer, query: &str) -> serde_json::Value {
 fn names(body: &serde_json::Value) -> Vec<&str> {
     body["functions"]
         .as_array()
-        .unwrap()
+        .expect("a list of functions")
         .iter()
-        .map(|f| f["name"].as_str().unwrap())
+        .map(|f| f["name"].as_str().expect("a name"))
         .collect()
 }
 
