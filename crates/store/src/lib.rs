@@ -63,7 +63,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         project: &ProjectId,
         id: &FunctionId,
     ) -> Result<Option<FunctionWithVars>>;
-    /// Replaces the stored function with the same ID; false when there is none.
+    /// Replaces the stored settings of the function with the same ID (its creation time
+    /// stays); false when there is none.
     async fn update_function(&self, project: &ProjectId, function: &Function) -> Result<bool>;
     /// Deletes the function and its variables; false when there was none.
     async fn delete_function(&self, project: &ProjectId, id: &FunctionId) -> Result<bool>;

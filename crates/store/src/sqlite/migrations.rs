@@ -18,7 +18,9 @@ pub(super) async fn apply(pool: &SqlitePool) -> Result<usize> {
     .await?;
     let mut applied = 0;
     for (version, sql) in MIGRATIONS {
-        let mut tx = pool.begin().await?;
+        // IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
+        // writes gets SQLITE_BUSY at once (no busy wait) when another process migrates too.
+        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
         let done: Option<i64> =
             sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = ?")
                 .bind(version)
