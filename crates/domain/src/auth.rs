@@ -4,8 +4,13 @@
 //! in clear, to find the row, and a SHA-256 of the whole secret, to check it. A fast hash is
 //! the right tool here: the secret carries 512 bits of entropy, so there is nothing for a slow
 //! password hash to protect, and every request pays for the check.
+//!
+//! Projects and keys are read on every request, so known ones are remembered in memory.
+//! Neither can be deleted or changed yet; whatever comes to delete them must also forget them
+//! here. Unknown ones are never remembered, so a key made a moment ago by the CLI works at once.
 
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use functiond_store::{KeySecret, Store};
 use functiond_types::Timestamp;
@@ -19,15 +24,88 @@ use crate::caller::{Caller, Identity};
 use crate::error::{Error, Result};
 
 const PREFIX_LEN: usize = 16;
+/// Beyond this many remembered keys or projects, memory starts over.
+const MAX_REMEMBERED: usize = 10_000;
 
 #[derive(Debug, Clone)]
 pub struct Auth {
     store: Arc<dyn Store>,
+    known: Arc<Known>,
+}
+
+/// Projects and keys already found in the store.
+#[derive(Debug, Default)]
+struct Known {
+    projects: RwLock<HashSet<ProjectId>>,
+    /// By the hash of the key's secret.
+    keys: RwLock<HashMap<String, ApiKey>>,
+}
+
+impl Known {
+    fn remember_project(&self, project: &ProjectId) {
+        let mut projects = self
+            .projects
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if projects.len() >= MAX_REMEMBERED {
+            projects.clear();
+        }
+        projects.insert(project.clone());
+    }
+
+    fn has_project(&self, project: &ProjectId) -> bool {
+        let projects = self.projects.read().unwrap_or_else(PoisonError::into_inner);
+        projects.contains(project)
+    }
+
+    fn remember_key(&self, hash: String, key: ApiKey) {
+        let mut keys = self.keys.write().unwrap_or_else(PoisonError::into_inner);
+        if keys.len() >= MAX_REMEMBERED {
+            keys.clear();
+        }
+        keys.insert(hash, key);
+    }
+
+    fn key(&self, hash: &str) -> Option<ApiKey> {
+        let keys = self.keys.read().unwrap_or_else(PoisonError::into_inner);
+        keys.get(hash).cloned()
+    }
 }
 
 impl Auth {
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+        Self {
+            store,
+            known: Arc::default(),
+        }
+    }
+
+    async fn project_exists(&self, project: &ProjectId) -> Result<bool> {
+        if self.known.has_project(project) {
+            return Ok(true);
+        }
+        let exists = self.store.get_project(project).await?.is_some();
+        if exists {
+            self.known.remember_project(project);
+        }
+        Ok(exists)
+    }
+
+    /// The key whose secret this is, if it belongs to `project`.
+    async fn find_key(&self, project: &ProjectId, secret: &str) -> Result<Option<ApiKey>> {
+        let hashed = hash(secret);
+        if let Some(key) = self.known.key(&hashed) {
+            return Ok((key.project_id == *project).then_some(key));
+        }
+        let Some((key, stored_hash)) = self.store.find_key(project, &secret[..PREFIX_LEN]).await?
+        else {
+            return Ok(None);
+        };
+        if !constant_time_eq(hashed.as_bytes(), stored_hash.as_bytes()) {
+            return Ok(None);
+        }
+        self.known.remember_key(hashed, key.clone());
+        Ok(Some(key))
     }
 
     /// The caller behind a request's `X-Appwrite-Project` and `X-Appwrite-Key`. An unknown
@@ -37,19 +115,15 @@ impl Auth {
             None | Some("") => return Err(Error::ProjectUnknown),
             Some(id) => ProjectId::parse(id).map_err(|_| Error::ProjectNotFound)?,
         };
-        if self.store.get_project(&project).await?.is_none() {
+        if !self.project_exists(&project).await? {
             return Err(Error::ProjectNotFound);
         }
         let Some(secret) = key.filter(|k| k.len() > PREFIX_LEN && k.is_ascii()) else {
             return Ok(Caller::guest(project));
         };
-        let Some((key, stored_hash)) = self.store.find_key(&project, &secret[..PREFIX_LEN]).await?
-        else {
+        let Some(key) = self.find_key(&project, secret).await? else {
             return Ok(Caller::guest(project));
         };
-        if !constant_time_eq(hash(secret).as_bytes(), stored_hash.as_bytes()) {
-            return Ok(Caller::guest(project));
-        }
         if key.expire.is_some_and(|expire| expire <= Timestamp::now()) {
             return Err(Error::KeyExpired);
         }
@@ -70,7 +144,7 @@ impl Auth {
         name: &str,
         scopes: Vec<Scope>,
     ) -> Result<(ApiKey, String)> {
-        if self.store.get_project(project).await?.is_none() {
+        if !self.project_exists(project).await? {
             return Err(Error::ProjectNotFound);
         }
         let mut bytes = [0u8; 64];

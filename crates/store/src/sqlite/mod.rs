@@ -2,6 +2,7 @@
 //! applied at start. Row structs and SQL stay private to this module.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -15,6 +16,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 use crate::{Cipher, KeySecret, Page, Result, Store, StoreError};
 
+mod cache;
 mod functions;
 mod list;
 mod migrations;
@@ -25,6 +27,7 @@ mod variables;
 pub struct SqliteStore {
     pool: SqlitePool,
     cipher: Cipher,
+    functions: Arc<cache::FunctionCache>,
 }
 
 impl SqliteStore {
@@ -42,7 +45,11 @@ impl SqliteStore {
             .max_connections(8)
             .connect_with(options)
             .await?;
-        Ok(Self { pool, cipher })
+        Ok(Self {
+            pool,
+            cipher,
+            functions: Arc::default(),
+        })
     }
 }
 
@@ -104,19 +111,31 @@ impl Store for SqliteStore {
         project: &ProjectId,
         id: &FunctionId,
     ) -> Result<Option<FunctionWithVars>> {
+        if let Some(cached) = self.functions.get(project, id) {
+            return Ok(Some(cached));
+        }
+        let generation = self.functions.generation();
         let Some(function) = functions::get(&self.pool, project, id).await? else {
             return Ok(None);
         };
         let vars = variables::list(&self.pool, &self.cipher, project, id).await?;
-        Ok(Some(FunctionWithVars { function, vars }))
+        let loaded = FunctionWithVars { function, vars };
+        self.functions.put(generation, &loaded, project);
+        Ok(Some(loaded))
     }
 
     async fn update_function(&self, project: &ProjectId, function: &Function) -> Result<bool> {
-        functions::update(&self.pool, project, function).await
+        let written = functions::update(&self.pool, project, function).await;
+        // After the write, so that no reader can cache what it replaced.
+        self.functions.forget(project, &function.id);
+        written
     }
 
     async fn delete_function(&self, project: &ProjectId, id: &FunctionId) -> Result<bool> {
-        functions::delete(&self.pool, project, id).await
+        let written = functions::delete(&self.pool, project, id).await;
+        // After the write, so that no reader can cache what it replaced.
+        self.functions.forget(project, id);
+        written
     }
 
     async fn list_functions(
@@ -142,7 +161,10 @@ impl Store for SqliteStore {
     }
 
     async fn create_variable(&self, project: &ProjectId, variable: &Variable) -> Result<()> {
-        variables::create(&self.pool, &self.cipher, project, variable).await
+        let written = variables::create(&self.pool, &self.cipher, project, variable).await;
+        // After the write, so that no reader can cache what it replaced.
+        self.functions.forget(project, &variable.function_id);
+        written
     }
 
     async fn get_variable(
@@ -155,7 +177,10 @@ impl Store for SqliteStore {
     }
 
     async fn update_variable(&self, project: &ProjectId, variable: &Variable) -> Result<bool> {
-        variables::update(&self.pool, &self.cipher, project, variable).await
+        let written = variables::update(&self.pool, &self.cipher, project, variable).await;
+        // After the write, so that no reader can cache what it replaced.
+        self.functions.forget(project, &variable.function_id);
+        written
     }
 
     async fn delete_variable(
@@ -164,7 +189,10 @@ impl Store for SqliteStore {
         function: &FunctionId,
         id: &VariableId,
     ) -> Result<bool> {
-        variables::delete(&self.pool, project, function, id).await
+        let written = variables::delete(&self.pool, project, function, id).await;
+        // After the write, so that no reader can cache what it replaced.
+        self.functions.forget(project, function);
+        written
     }
 
     async fn list_variables(

@@ -377,3 +377,65 @@ async fn concurrent_writes_all_land() {
         }
     }
 }
+
+/// Reads may be served from memory; every write must still show in the next read.
+#[tokio::test]
+async fn reads_after_writes_see_the_writes() {
+    for backend in stores().await {
+        let store = backend.enter();
+        let p = project(store, "alpha").await;
+        let mut f = function("fn1", "Before");
+        store.create_function(&p, &f).await.expect("create");
+        assert_eq!(
+            store.get_function(&p, &f.id).await.expect("get"),
+            Some(with_vars(&f, &[]))
+        );
+
+        f.name = "After".to_owned();
+        assert!(store.update_function(&p, &f).await.expect("update"));
+        assert_eq!(
+            store
+                .get_function(&p, &f.id)
+                .await
+                .expect("get")
+                .map(|g| g.function.name),
+            Some("After".to_owned())
+        );
+
+        let mut v = variable("fn1", "v1", "KEY", "one");
+        store
+            .create_variable(&p, &v)
+            .await
+            .expect("create variable");
+        assert_eq!(
+            store.get_function(&p, &f.id).await.expect("get"),
+            Some(with_vars(&f, &[&v]))
+        );
+
+        v.value = "two".to_owned();
+        assert!(
+            store
+                .update_variable(&p, &v)
+                .await
+                .expect("update variable")
+        );
+        assert_eq!(
+            store.get_function(&p, &f.id).await.expect("get"),
+            Some(with_vars(&f, &[&v]))
+        );
+
+        assert!(
+            store
+                .delete_variable(&p, &f.id, &v.id)
+                .await
+                .expect("delete variable")
+        );
+        assert_eq!(
+            store.get_function(&p, &f.id).await.expect("get"),
+            Some(with_vars(&f, &[]))
+        );
+
+        assert!(store.delete_function(&p, &f.id).await.expect("delete"));
+        assert_eq!(store.get_function(&p, &f.id).await.expect("get"), None);
+    }
+}
