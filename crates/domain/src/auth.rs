@@ -112,6 +112,8 @@ impl Auth {
     /// project is an error; an unknown key is not (the caller is then a guest, as in Appwrite).
     pub async fn caller(&self, project: Option<&str>, key: Option<&str>) -> Result<Caller> {
         let project = match project.map(str::trim) {
+            // Appwrite takes a missing project to mean its console; functiond has no console,
+            // so the client is told to name a project.
             None | Some("") => return Err(Error::ProjectUnknown),
             Some(id) => ProjectId::parse(id).map_err(|_| Error::ProjectNotFound)?,
         };

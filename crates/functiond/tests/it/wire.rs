@@ -116,3 +116,27 @@ async fn models_keep_appwrite_field_order() {
         .collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "{}", reply.text);
 }
+
+#[tokio::test]
+async fn error_bodies_of_the_framework() {
+    let server = TestServer::start().await;
+    let route = send(server.bare(Method::GET, "/nowhere")).await;
+    insta::assert_json_snapshot!("route_not_found", route.body);
+    let argument = server
+        .post(
+            "/functions",
+            serde_json::json!({"functionId": "fn1", "name": "x", "runtime": "cobol-1.0"}),
+        )
+        .await;
+    insta::assert_json_snapshot!("argument_invalid_runtime", argument.body);
+    let missing = server
+        .post("/functions", serde_json::json!({"functionId": "fn1"}))
+        .await;
+    insta::assert_json_snapshot!("argument_not_optional", missing.body);
+    let query = server
+        .get("/functions?queries[]=equal(\"secret\",[1])")
+        .await;
+    insta::assert_json_snapshot!("argument_invalid_query", query.body);
+    let no_project = send(server.bare(Method::GET, "/functions")).await;
+    insta::assert_json_snapshot!("project_unknown", no_project.body);
+}
