@@ -13,6 +13,7 @@ pub mod auth;
 pub mod caller;
 mod error;
 pub mod functions;
+pub mod ports;
 pub mod projects;
 pub mod runtimes;
 mod validate;

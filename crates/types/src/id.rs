@@ -92,6 +92,18 @@ id_type!(
     /// An API key (its public handle, not its secret).
     KeyId
 );
+id_type!(
+    /// A deployment: one uploaded version of a function's code.
+    DeploymentId
+);
+id_type!(
+    /// A build of a deployment.
+    BuildId
+);
+id_type!(
+    /// One run of a function.
+    ExecutionId
+);
 
 #[cfg(test)]
 mod tests {
