@@ -1,6 +1,8 @@
 //! The wire models of Appwrite's response format 1.0.0: field names, order and defaults as
 //! the SDKs expect them. Every field is always present; unset datetimes are `""`.
 
+use functiond_types::deployment::DeploymentWithBuild;
+use functiond_types::execution::Execution as ExecutionModel;
 use functiond_types::function::FunctionWithVars;
 use functiond_types::runtime::Runtime as RuntimeModel;
 use functiond_types::time::api_string_or_empty;
@@ -100,6 +102,111 @@ impl From<&RuntimeModel> for Runtime {
             image: r.image.clone(),
             logo: r.logo.clone(),
             supports: r.supports.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Deployment {
+    #[serde(rename = "$id")]
+    pub id: String,
+    #[serde(rename = "$createdAt")]
+    pub created_at: String,
+    #[serde(rename = "$updatedAt")]
+    pub updated_at: String,
+    #[serde(rename = "resourceId")]
+    pub resource_id: String,
+    #[serde(rename = "resourceType")]
+    pub resource_type: &'static str,
+    pub entrypoint: String,
+    pub size: u64,
+    #[serde(rename = "buildId")]
+    pub build_id: String,
+    pub activate: bool,
+    pub status: String,
+    #[serde(rename = "buildStdout")]
+    pub build_stdout: String,
+    #[serde(rename = "buildStderr")]
+    pub build_stderr: String,
+    /// Appwrite 1.1 added this; 1.0 clients ignore it.
+    #[serde(rename = "buildTime")]
+    pub build_time: i64,
+    /// Not in Appwrite's model, but the SDKs' upload progress callbacks read them.
+    #[serde(rename = "chunksTotal")]
+    pub chunks_total: u64,
+    #[serde(rename = "chunksUploaded")]
+    pub chunks_uploaded: u64,
+}
+
+impl From<DeploymentWithBuild> for Deployment {
+    fn from(
+        DeploymentWithBuild {
+            deployment: d,
+            build,
+        }: DeploymentWithBuild,
+    ) -> Self {
+        let (status, build_stdout, build_stderr, build_time) = match build {
+            // A deployment waits as `processing` until its build starts.
+            None => ("processing".to_owned(), String::new(), String::new(), 0),
+            Some(b) => (b.status.as_str().to_owned(), b.stdout, b.stderr, b.duration),
+        };
+        Self {
+            id: d.id.to_string(),
+            created_at: d.created_at.to_api_string(),
+            updated_at: d.updated_at.to_api_string(),
+            resource_id: d.function_id.to_string(),
+            resource_type: "functions",
+            entrypoint: d.entrypoint,
+            size: d.size,
+            build_id: d.build_id.map(|id| id.to_string()).unwrap_or_default(),
+            activate: d.activate,
+            status,
+            build_stdout,
+            build_stderr,
+            build_time,
+            chunks_total: d.chunks_total,
+            chunks_uploaded: d.chunks_uploaded,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Execution {
+    #[serde(rename = "$id")]
+    pub id: String,
+    #[serde(rename = "$createdAt")]
+    pub created_at: String,
+    #[serde(rename = "$updatedAt")]
+    pub updated_at: String,
+    #[serde(rename = "$permissions")]
+    pub permissions: Vec<String>,
+    #[serde(rename = "functionId")]
+    pub function_id: String,
+    pub trigger: &'static str,
+    pub status: &'static str,
+    #[serde(rename = "statusCode")]
+    pub status_code: i64,
+    pub response: String,
+    pub stdout: String,
+    pub stderr: String,
+    pub duration: f64,
+}
+
+impl From<ExecutionModel> for Execution {
+    fn from(e: ExecutionModel) -> Self {
+        Self {
+            id: e.id.to_string(),
+            created_at: e.created_at.to_api_string(),
+            updated_at: e.updated_at.to_api_string(),
+            permissions: e.permissions,
+            function_id: e.function_id.to_string(),
+            trigger: e.trigger.as_str(),
+            status: e.status.as_str(),
+            status_code: e.status_code,
+            response: e.response,
+            stdout: e.stdout,
+            stderr: e.stderr,
+            duration: e.duration,
         }
     }
 }

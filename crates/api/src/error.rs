@@ -18,6 +18,8 @@ pub enum ApiError {
     Argument { message: String },
     /// No route has this method and path.
     RouteNotFound,
+    /// An upload refused while it was being read.
+    Upload { code: ErrorCode, message: String },
 }
 
 impl ApiError {
@@ -35,6 +37,7 @@ impl ApiError {
             }
             ApiError::Domain(error) => (error.code(), error.to_string()),
             ApiError::Argument { message } => (ErrorCode::ArgumentInvalid, message.clone()),
+            ApiError::Upload { code, message } => (*code, message.clone()),
             ApiError::RouteNotFound => (
                 ErrorCode::RouteNotFound,
                 ErrorCode::RouteNotFound.default_message().to_owned(),

@@ -7,7 +7,9 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
+use axum::routing::{get, post};
 use functiond_domain::Services;
 
 mod auth;
@@ -17,6 +19,7 @@ mod params;
 mod path;
 pub mod render;
 mod routes;
+mod upload;
 
 pub use error::ApiError;
 
@@ -32,7 +35,7 @@ pub struct AppState {
 
 /// The whole route table.
 pub fn router(services: Arc<Services>) -> Router {
-    use routes::{functions, health, runtimes, variables};
+    use routes::{deployments, executions, functions, health, runtimes, variables};
 
     let api = Router::new()
         .route("/functions", get(functions::list).post(functions::create))
@@ -53,6 +56,30 @@ pub fn router(services: Arc<Services>) -> Router {
             get(variables::get)
                 .put(variables::update)
                 .delete(variables::delete),
+        )
+        .route(
+            "/functions/{functionId}/deployments",
+            // Uploads are streamed to disk and capped by the configured size limit, not by
+            // the default body limit.
+            get(deployments::list).post(deployments::create.layer(DefaultBodyLimit::disable())),
+        )
+        .route(
+            "/functions/{functionId}/deployments/{deploymentId}",
+            get(deployments::get)
+                .patch(deployments::update)
+                .delete(deployments::delete),
+        )
+        .route(
+            "/functions/{functionId}/deployments/{deploymentId}/builds/{buildId}",
+            post(deployments::retry_build),
+        )
+        .route(
+            "/functions/{functionId}/executions",
+            get(executions::list).post(executions::create),
+        )
+        .route(
+            "/functions/{functionId}/executions/{executionId}",
+            get(executions::get),
         )
         .route("/health/version", get(health::version));
 

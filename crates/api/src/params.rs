@@ -194,6 +194,23 @@ impl Params {
         }
     }
 
+    /// A loose boolean, as Create Deployment's `activate` takes it: `true`/`false`, the words,
+    /// or `1`/`0` as numbers or text.
+    pub fn loose_boolean(&self, name: &str) -> Result<Option<bool>, ApiError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Bool(flag)) => Ok(Some(*flag)),
+            Some(Value::Number(n)) if n.as_i64() == Some(1) => Ok(Some(true)),
+            Some(Value::Number(n)) if n.as_i64() == Some(0) => Ok(Some(false)),
+            Some(Value::String(text)) => match text.as_str() {
+                "true" | "1" => Ok(Some(true)),
+                "false" | "0" => Ok(Some(false)),
+                _ => Err(invalid(name, "Value must be a valid boolean")),
+            },
+            Some(_) => Err(invalid(name, "Value must be a valid boolean")),
+        }
+    }
+
     /// An array of strings; a form's single `name=value` counts as a one-item array.
     pub fn strings(&self, name: &str) -> Result<Option<Vec<String>>, ApiError> {
         let rule = || {

@@ -3,7 +3,9 @@
 
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
-use functiond_types::id::{FunctionId, InvalidId, UID_RULE, VariableId};
+use functiond_types::id::{
+    BuildId, DeploymentId, ExecutionId, FunctionId, InvalidId, UID_RULE, VariableId,
+};
 
 use crate::error::ApiError;
 
@@ -58,6 +60,65 @@ impl<S: Send + Sync> FromRequestParts<S> for VariablePath {
         Ok(Self {
             function: param(&params, "functionId", FunctionId::parse)?,
             variable: param(&params, "variableId", VariableId::parse)?,
+        })
+    }
+}
+
+/// `/functions/{functionId}/deployments/{deploymentId}`
+#[derive(Debug)]
+pub struct DeploymentPath {
+    pub function: FunctionId,
+    pub deployment: DeploymentId,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for DeploymentPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let params = raw(parts, state).await?;
+        Ok(Self {
+            function: param(&params, "functionId", FunctionId::parse)?,
+            deployment: param(&params, "deploymentId", DeploymentId::parse)?,
+        })
+    }
+}
+
+/// `/functions/{functionId}/deployments/{deploymentId}/builds/{buildId}`
+#[derive(Debug)]
+pub struct BuildPath {
+    pub function: FunctionId,
+    pub deployment: DeploymentId,
+    pub build: BuildId,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for BuildPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let params = raw(parts, state).await?;
+        Ok(Self {
+            function: param(&params, "functionId", FunctionId::parse)?,
+            deployment: param(&params, "deploymentId", DeploymentId::parse)?,
+            build: param(&params, "buildId", BuildId::parse)?,
+        })
+    }
+}
+
+/// `/functions/{functionId}/executions/{executionId}`
+#[derive(Debug)]
+pub struct ExecutionPath {
+    pub function: FunctionId,
+    pub execution: ExecutionId,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ExecutionPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let params = raw(parts, state).await?;
+        Ok(Self {
+            function: param(&params, "functionId", FunctionId::parse)?,
+            execution: param(&params, "executionId", ExecutionId::parse)?,
         })
     }
 }

@@ -37,6 +37,30 @@ pub enum Error {
     VariableAlreadyExists { key: String },
     #[error("{what} \"{id}\" already exists")]
     AlreadyExists { what: &'static str, id: String },
+    #[error("Runtime \"{runtime}\" is not supported")]
+    RuntimeUnsupported { runtime: String },
+    #[error("{message}")]
+    DeploymentNotFound { message: &'static str },
+    #[error("{}", ErrorCode::BuildNotFound.default_message())]
+    BuildNotFound,
+    #[error("{}", ErrorCode::BuildNotReady.default_message())]
+    BuildNotReady,
+    #[error("Build not failed")]
+    BuildInProgress,
+    #[error("{}", ErrorCode::ExecutionNotFound.default_message())]
+    ExecutionNotFound,
+    #[error("{message}")]
+    UserUnauthorized { message: String },
+    /// An upload the storage rules refuse; `code` says which rule.
+    #[error("{message}")]
+    Upload { code: ErrorCode, message: String },
+    #[error("file storage failed: {source}")]
+    Files {
+        #[from]
+        source: std::io::Error,
+    },
+    #[error("a job payload could not be read: {message}")]
+    JobPayload { message: String },
     #[error("internal store error: {source}")]
     Store {
         #[from]
@@ -45,6 +69,20 @@ pub enum Error {
 }
 
 impl Error {
+    pub fn upload(code: ErrorCode, message: impl Into<String>) -> Self {
+        Error::Upload {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// Deployment missing, or belonging to another function.
+    pub fn deployment_not_found() -> Self {
+        Error::DeploymentNotFound {
+            message: "Deployment with the requested ID could not be found.",
+        }
+    }
+
     pub fn argument(message: impl Into<String>) -> Self {
         Error::ArgumentInvalid {
             message: message.into(),
@@ -65,14 +103,27 @@ impl Error {
             Error::VariableNotFound => ErrorCode::VariableNotFound,
             Error::VariableAlreadyExists { .. } => ErrorCode::VariableAlreadyExists,
             Error::AlreadyExists { .. } => ErrorCode::ArgumentInvalid,
-            Error::Store { .. } => ErrorCode::ServerError,
+            Error::RuntimeUnsupported { .. } => ErrorCode::FunctionRuntimeUnsupported,
+            Error::DeploymentNotFound { .. } => ErrorCode::DeploymentNotFound,
+            Error::BuildNotFound => ErrorCode::BuildNotFound,
+            Error::BuildNotReady => ErrorCode::BuildNotReady,
+            Error::BuildInProgress => ErrorCode::BuildInProgress,
+            Error::ExecutionNotFound => ErrorCode::ExecutionNotFound,
+            Error::UserUnauthorized { .. } => ErrorCode::UserUnauthorized,
+            Error::Upload { code, .. } => *code,
+            Error::Store { .. } | Error::Files { .. } | Error::JobPayload { .. } => {
+                ErrorCode::ServerError
+            }
         }
     }
 
     /// Whether the message may be shown to the client; otherwise only the catalogue's default
     /// message is, and the details go to the log.
     pub fn is_internal(&self) -> bool {
-        matches!(self, Error::Store { .. })
+        matches!(
+            self,
+            Error::Store { .. } | Error::Files { .. } | Error::JobPayload { .. }
+        )
     }
 }
 

@@ -6,8 +6,9 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::sync::Arc;
 
-use functiond_domain::{Services, Settings};
-use functiond_store::{Cipher, Store};
+use functiond_domain::{Auth, Parts, Projects, Services, Settings};
+use functiond_executor::{Executor, Settings as ExecutorSettings};
+use functiond_store::{Blobs, Cipher, Store};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -83,14 +84,37 @@ pub async fn migrated_store(config: &Config) -> Result<Arc<dyn Store>, Error> {
     Ok(store)
 }
 
-/// The services, over an open store, with the runtimes found on this host.
-pub fn services(config: &Config, store: Arc<dyn Store>) -> Result<Services, Error> {
+/// The services of a running server, over an open store: the runtimes found on this host and
+/// an executor working in `<data-dir>/run`.
+pub fn services(
+    config: &Config,
+    store: Arc<dyn Store>,
+) -> Result<(Services, Arc<Executor>), Error> {
     let runtimes = functiond_executor::runtimes::catalogue(&config.runtimes)?;
     if runtimes.is_empty() {
         tracing::warn!("no runtimes found: install node or python3, or give --runtimes-file");
     }
-    let settings = Settings {
-        max_timeout: config.max_timeout,
+    let mut executor = ExecutorSettings::new(config.data_dir.join("run"));
+    executor.idle_ttl = config.idle_ttl;
+    executor.max_instances = config.max_instances;
+    let executor = Arc::new(Executor::new(executor)?);
+    let parts = Parts {
+        store,
+        blobs: Blobs::new(config.data_dir.join("files")),
+        invoker: executor.clone(),
+        runtimes,
+        settings: Settings {
+            max_timeout: config.max_timeout,
+            size_limit: config.size_limit,
+            build_timeout: config.build_timeout,
+        },
     };
-    Ok(Services::new(store, runtimes, settings))
+    Ok((Services::new(parts), executor))
+}
+
+/// What the operator commands (`project create`, `key create`) need: no executor, so they can
+/// run beside a live server without touching its instances.
+pub fn operator(store: Arc<dyn Store>) -> (Auth, Projects) {
+    let auth = Auth::new(store.clone());
+    (auth.clone(), Projects::new(store, auth))
 }

@@ -5,6 +5,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use functiond_executor::runtimes::Discovery;
@@ -79,10 +80,34 @@ pub struct ServeArgs {
     #[arg(long, env = "FUNCTIOND_RUNTIMES", value_delimiter = ',')]
     pub runtimes: Vec<String>,
 
-    /// The largest timeout, in seconds, a function may set.
-    #[arg(long, env = "FUNCTIOND_FUNCTIONS_TIMEOUT", default_value_t = 900,
+    /// The largest timeout, in seconds, a function may set [default: 900; alias
+    /// `_APP_FUNCTIONS_TIMEOUT`].
+    #[arg(long, env = "FUNCTIOND_FUNCTIONS_TIMEOUT",
           value_parser = clap::value_parser!(i64).range(1..=86_400))]
-    pub functions_timeout: i64,
+    pub functions_timeout: Option<i64>,
+
+    /// The largest deployment archive, in bytes [default: 30000000; alias
+    /// `_APP_FUNCTIONS_SIZE_LIMIT`].
+    #[arg(long, env = "FUNCTIOND_FUNCTIONS_SIZE_LIMIT")]
+    pub functions_size_limit: Option<u64>,
+
+    /// How long a build may take, in seconds [default: 900; alias
+    /// `_APP_FUNCTIONS_BUILD_TIMEOUT`].
+    #[arg(long, env = "FUNCTIOND_FUNCTIONS_BUILD_TIMEOUT")]
+    pub functions_build_timeout: Option<u64>,
+
+    /// Seconds an idle warm instance is kept [default: 60; alias
+    /// `_APP_FUNCTIONS_INACTIVE_THRESHOLD`].
+    #[arg(long, env = "FUNCTIOND_FUNCTIONS_INACTIVE_THRESHOLD")]
+    pub functions_inactive_threshold: Option<u64>,
+
+    /// The most warm instances kept at once, across all functions.
+    #[arg(long, env = "FUNCTIOND_FUNCTIONS_INSTANCES", default_value_t = 32)]
+    pub functions_instances: usize,
+
+    /// How many background jobs (builds, asynchronous executions) run at once.
+    #[arg(long, env = "FUNCTIOND_WORKERS", default_value_t = 4)]
+    pub workers: usize,
 }
 
 #[derive(Debug, Subcommand)]
@@ -150,6 +175,11 @@ pub struct Config {
     pub listen: SocketAddr,
     pub runtimes: Discovery,
     pub max_timeout: i64,
+    pub size_limit: u64,
+    pub build_timeout: Duration,
+    pub idle_ttl: Duration,
+    pub max_instances: usize,
+    pub workers: usize,
 }
 
 impl Config {
@@ -157,17 +187,39 @@ impl Config {
     pub fn for_serve(global: &GlobalArgs, serve: &ServeArgs) -> Self {
         let mut config = Self::for_store(global);
         config.listen = serve.listen;
+        let mut enabled = serve.runtimes.clone();
+        if enabled.is_empty()
+            && let Some(list) = appwrite_alias("_APP_FUNCTIONS_RUNTIMES")
+        {
+            enabled = list.split(',').map(str::to_owned).collect();
+        }
         config.runtimes = Discovery {
             search_path: search_path(),
             runtimes_file: serve.runtimes_file.clone(),
-            enabled: serve
-                .runtimes
+            enabled: enabled
                 .iter()
                 .map(|id| id.trim().to_owned())
                 .filter(|id| !id.is_empty())
                 .collect(),
         };
-        config.max_timeout = serve.functions_timeout;
+        config.max_timeout = serve
+            .functions_timeout
+            .or_else(|| alias_number("_APP_FUNCTIONS_TIMEOUT"))
+            .unwrap_or(config.max_timeout);
+        config.size_limit = serve
+            .functions_size_limit
+            .or_else(|| alias_number("_APP_FUNCTIONS_SIZE_LIMIT"))
+            .unwrap_or(config.size_limit);
+        config.build_timeout = serve
+            .functions_build_timeout
+            .or_else(|| alias_number("_APP_FUNCTIONS_BUILD_TIMEOUT"))
+            .map_or(config.build_timeout, Duration::from_secs);
+        config.idle_ttl = serve
+            .functions_inactive_threshold
+            .or_else(|| alias_number("_APP_FUNCTIONS_INACTIVE_THRESHOLD"))
+            .map_or(config.idle_ttl, Duration::from_secs);
+        config.max_instances = serve.functions_instances.max(1);
+        config.workers = serve.workers.max(1);
         config
     }
 
@@ -186,6 +238,33 @@ impl Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             runtimes: Discovery::default(),
             max_timeout: 900,
+            size_limit: 30_000_000,
+            build_timeout: Duration::from_secs(900),
+            idle_ttl: Duration::from_secs(60),
+            max_instances: 32,
+            workers: 4,
+        }
+    }
+}
+
+/// An Appwrite setting accepted as an alias of ours (`_APP_FUNCTIONS_*`), when ours is unset.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "config is the one module that reads the environment"
+)]
+fn appwrite_alias(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
+}
+
+fn alias_number<T: FromStr>(name: &str) -> Option<T> {
+    let value = appwrite_alias(name)?;
+    match value.trim().parse() {
+        Ok(number) => Some(number),
+        Err(_) => {
+            tracing::warn!(setting = name, value = %value, "ignoring a setting that is not a number");
+            None
         }
     }
 }

@@ -28,6 +28,11 @@ pub enum Error {
         #[from]
         source: functiond_executor::runtimes::CatalogueError,
     },
+    #[error("cannot start the executor: {source}")]
+    Executor {
+        #[from]
+        source: functiond_executor::ExecutorError,
+    },
     #[error("cannot listen on {address}: {source}")]
     Listen {
         address: std::net::SocketAddr,

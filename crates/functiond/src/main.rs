@@ -49,8 +49,8 @@ async fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Project(ProjectCommand::Create { id, name }) => {
             let config = Config::for_store(&cli.global);
-            let services = app::services(&config, app::migrated_store(&config).await?)?;
-            let project = services.projects.create(&id, name.as_deref()).await?;
+            let (_, projects) = app::operator(app::migrated_store(&config).await?);
+            let project = projects.create(&id, name.as_deref()).await?;
             println!("created project {} ({})", project.id, project.name);
             Ok(())
         }
@@ -71,8 +71,8 @@ async fn run(cli: Cli) -> Result<(), Error> {
                     message: format!("\"{project}\" is not a valid project ID"),
                 })?;
             let config = Config::for_store(&cli.global);
-            let services = app::services(&config, app::migrated_store(&config).await?)?;
-            let (key, secret) = services.auth.create_key(&project, &name, scopes).await?;
+            let (auth, _) = app::operator(app::migrated_store(&config).await?);
+            let (key, secret) = auth.create_key(&project, &name, scopes).await?;
             println!("created key {} for project {}", key.id, key.project_id);
             println!("{secret}");
             Ok(())

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use functiond_domain::Services;
 use functiond_domain::projects::Bootstrap;
+use functiond_executor::Executor;
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -21,6 +22,8 @@ const BOOTSTRAP_FILE: &str = "bootstrap.json";
 pub struct Server {
     listener: TcpListener,
     services: Arc<Services>,
+    executor: Arc<Executor>,
+    workers: usize,
     pub endpoint: String,
     pub bootstrap: Option<Bootstrap>,
 }
@@ -30,7 +33,17 @@ impl Server {
     /// them in `<data-dir>/bootstrap.json`), and binds the listener.
     pub async fn start(config: &Config) -> Result<Self, Error> {
         let store = app::migrated_store(config).await?;
-        let services = Arc::new(app::services(config, store)?);
+        // With SQLite this process is the only worker: jobs leased by a previous run that
+        // died are free to run again now, not when their leases run out.
+        let released = store.release_job_leases().await?;
+        if released > 0 {
+            tracing::info!(
+                jobs = released,
+                "resuming jobs interrupted by the last stop"
+            );
+        }
+        let (services, executor) = app::services(config, store)?;
+        let services = Arc::new(services);
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|source| Error::Listen {
@@ -56,17 +69,31 @@ impl Server {
         Ok(Self {
             listener,
             services,
+            executor,
+            workers: config.workers,
             endpoint,
             bootstrap,
         })
     }
 
-    /// Serves until `shutdown` is cancelled, then lets in-flight requests finish.
+    /// Serves and works the job queue until `shutdown` is cancelled; then lets in-flight
+    /// requests and jobs finish, and stops every function instance.
     pub async fn run(self, shutdown: CancellationToken) -> std::io::Result<()> {
+        let worker = tokio::spawn(
+            self.services
+                .worker
+                .clone()
+                .run(self.workers, shutdown.clone()),
+        );
         let router = functiond_api::router(self.services);
-        axum::serve(self.listener, router)
+        let served = axum::serve(self.listener, router)
             .with_graceful_shutdown(async move { shutdown.cancelled().await })
-            .await
+            .await;
+        if let Err(error) = worker.await {
+            tracing::error!(%error, "the job worker stopped abnormally");
+        }
+        self.executor.shutdown().await;
+        served
     }
 }
 

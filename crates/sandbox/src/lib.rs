@@ -1,20 +1,24 @@
 //! Runs one process under limits: a [`Spec`] in, an [`Outcome`] out. This crate knows nothing
 //! of functions, deployments or HTTP; the executor decides what to run.
 //!
+//! Two ways to run: [`run`] to completion (a build step, a probe) and [`spawn`] for a
+//! long-lived process (a warm runtime instance) that its owner kills when done with it.
 //! Today a process runs as a plain child: with a clean environment (only what the spec
-//! names), in its own process group, with its output captured and bounded, and killed with its
-//! whole group when the deadline passes. The namespaces, cgroups and seccomp recipe of
-//! DESIGN.md will replace the inside of [`run`] without changing its interface.
+//! names), in its own process group, with its output drained and bounded, no core dumps, and
+//! killed with its whole group when the deadline passes or its owner lets go. The namespaces,
+//! cgroups and seccomp recipe of DESIGN.md will replace the inside of [`process`] without
+//! changing this interface.
 
-use std::io::Read;
-use std::os::unix::process::CommandExt;
+mod capture;
+mod process;
+
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, killpg};
-use nix::unistd::Pid;
+pub use process::{Exit, Instance, spawn};
+
+use crate::capture::Keep;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -26,6 +30,7 @@ pub struct Spec {
     pub cwd: Option<PathBuf>,
     pub timeout: Duration,
     /// Output kept per stream; the rest is read and dropped so the process never blocks.
+    /// [`run`] keeps the first bytes, [`spawn`] the last ones.
     pub output_limit: usize,
 }
 
@@ -46,8 +51,32 @@ impl Spec {
         self
     }
 
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn cwd(mut self, cwd: impl Into<PathBuf>) -> Self {
+        self.cwd = Some(cwd.into());
+        self
+    }
+
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    pub fn output_limit(mut self, limit: usize) -> Self {
+        self.output_limit = limit;
         self
     }
 }
@@ -80,84 +109,33 @@ pub enum SandboxError {
     Wait { source: std::io::Error },
 }
 
-/// Runs the spec to completion (or to its deadline) and reports what happened. Blocking:
-/// call it from a blocking thread.
+/// Runs the spec to completion (or to its deadline) and reports what happened. Whatever the
+/// process left running in its group is killed when it ends. Blocking: call it from a
+/// blocking thread.
 pub fn run(spec: &Spec) -> Result<Outcome, SandboxError> {
     let started = Instant::now();
-    let mut command = Command::new(&spec.program);
-    command
-        .args(&spec.args)
-        .env_clear()
-        .envs(spec.env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        // Its own process group, so a timeout can kill everything it started.
-        .process_group(0);
-    if let Some(cwd) = &spec.cwd {
-        command.current_dir(cwd);
-    }
-    let mut child = command.spawn().map_err(|source| SandboxError::Spawn {
-        program: spec.program.display().to_string(),
-        source,
-    })?;
-    let stdout = drain(child.stdout.take(), spec.output_limit);
-    let stderr = drain(child.stderr.take(), spec.output_limit);
-    let (exit_code, timed_out) = wait_until(&mut child, started + spec.timeout)?;
+    let deadline = started + spec.timeout;
+    let mut process = process::start(spec, Keep::Head)?;
+    let timed_out = loop {
+        if process.exited()?.is_some() {
+            break false;
+        }
+        if Instant::now() >= deadline {
+            break true;
+        }
+        thread::sleep(Duration::from_millis(5));
+    };
+    let exit = process.kill()?;
+    // A descendant that left the group may hold the pipes open; don't wait for it forever.
+    process.settle(Duration::from_secs(2));
+    let (stdout, stderr) = process.take_output();
     Ok(Outcome {
-        exit_code,
-        stdout: stdout.join().unwrap_or_default(),
-        stderr: stderr.join().unwrap_or_default(),
+        exit_code: exit.code,
+        stdout,
+        stderr,
         timed_out,
         duration: started.elapsed(),
     })
-}
-
-/// Reads a stream to its end on its own thread, keeping at most `limit` bytes.
-fn drain(stream: Option<impl Read + Send + 'static>, limit: usize) -> thread::JoinHandle<Vec<u8>> {
-    thread::spawn(move || {
-        let mut kept = Vec::new();
-        let Some(mut stream) = stream else {
-            return kept;
-        };
-        let mut buffer = [0u8; 8192];
-        while let Ok(read) = stream.read(&mut buffer) {
-            if read == 0 {
-                break;
-            }
-            let room = limit.saturating_sub(kept.len());
-            kept.extend_from_slice(&buffer[..read.min(room)]);
-        }
-        kept
-    })
-}
-
-fn wait_until(child: &mut Child, deadline: Instant) -> Result<(Option<i32>, bool), SandboxError> {
-    loop {
-        if let Some(status) = child
-            .try_wait()
-            .map_err(|source| SandboxError::Wait { source })?
-        {
-            return Ok((status.code(), false));
-        }
-        if Instant::now() >= deadline {
-            kill_group(child);
-            let status = child
-                .wait()
-                .map_err(|source| SandboxError::Wait { source })?;
-            return Ok((status.code(), true));
-        }
-        thread::sleep(Duration::from_millis(5));
-    }
-}
-
-/// Kills the child's whole process group (the child leads its group, so its pid is the
-/// group id), which takes every descendant that did not start a group of its own.
-fn kill_group(child: &mut Child) {
-    let group = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
-    if killpg(group, Signal::SIGKILL).is_err() {
-        let _ = child.kill();
-    }
 }
 
 #[cfg(test)]
@@ -193,6 +171,18 @@ mod tests {
         let outcome = run(&spec).unwrap();
         assert!(outcome.timed_out);
         assert!(outcome.duration < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn what_a_finished_process_left_behind_is_killed() {
+        let started = Instant::now();
+        let outcome = run(&Spec::new("/bin/sh").arg("-c").arg("sleep 300 & echo $!")).unwrap();
+        assert!(outcome.success());
+        // The sleeper held the output pipe: returning promptly means it was killed.
+        assert!(started.elapsed() < Duration::from_secs(2));
+        let pid = String::from_utf8(outcome.stdout).unwrap().trim().to_owned();
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        assert!(stat.is_empty() || stat.contains(") Z"), "{stat}");
     }
 
     #[test]

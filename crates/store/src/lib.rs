@@ -9,17 +9,23 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use functiond_types::Timestamp;
+use functiond_types::deployment::{Build, Deployment, DeploymentWithBuild};
+use functiond_types::execution::Execution;
 use functiond_types::function::{Function, FunctionWithVars};
-use functiond_types::id::{FunctionId, ProjectId, VariableId};
+use functiond_types::id::{DeploymentId, ExecutionId, FunctionId, ProjectId, VariableId};
+use functiond_types::job::{Job, NewJob};
 use functiond_types::project::{ApiKey, Project};
 use functiond_types::query::ListQuery;
 use functiond_types::variable::Variable;
 
+pub mod blobs;
 pub mod crypto;
 mod error;
 pub mod search;
 pub mod sqlite;
 
+pub use blobs::Blobs;
 pub use crypto::Cipher;
 pub use error::{Result, StoreError};
 
@@ -96,6 +102,93 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         project: &ProjectId,
         function: &FunctionId,
     ) -> Result<Vec<Variable>>;
+
+    // Deployments and builds.
+    async fn create_deployment(&self, project: &ProjectId, deployment: &Deployment) -> Result<()>;
+    async fn get_deployment(
+        &self,
+        project: &ProjectId,
+        id: &DeploymentId,
+    ) -> Result<Option<DeploymentWithBuild>>;
+    /// Replaces the stored deployment's mutable fields; false when there is none.
+    async fn update_deployment(&self, project: &ProjectId, deployment: &Deployment)
+    -> Result<bool>;
+    /// Records a complete upload and queues its build, in one transaction; an activating
+    /// deployment takes the `activate` flag from its siblings.
+    async fn complete_upload(
+        &self,
+        project: &ProjectId,
+        deployment: &Deployment,
+        build_job: &NewJob,
+    ) -> Result<bool>;
+    /// Deletes a deployment and its builds, resetting its function's `deployment` if it was
+    /// the active one; returns what was deleted.
+    async fn delete_deployment(
+        &self,
+        project: &ProjectId,
+        id: &DeploymentId,
+    ) -> Result<Option<Deployment>>;
+    async fn list_deployments(
+        &self,
+        project: &ProjectId,
+        function: &FunctionId,
+        query: &ListQuery,
+    ) -> Result<Page<DeploymentWithBuild>>;
+    /// Stores a build as its deployment's current one, queuing `job` with it.
+    async fn save_build(
+        &self,
+        project: &ProjectId,
+        build: &Build,
+        job: Option<&NewJob>,
+    ) -> Result<()>;
+    /// Records a build's result; with `activate`, makes its deployment that function's active
+    /// one in the same transaction.
+    async fn finish_build(
+        &self,
+        project: &ProjectId,
+        build: &Build,
+        activate: Option<&FunctionId>,
+    ) -> Result<()>;
+
+    // Executions.
+    /// Inserts an execution, queuing `job` (its asynchronous run) in the same transaction.
+    async fn create_execution(
+        &self,
+        project: &ProjectId,
+        execution: &Execution,
+        job: Option<&NewJob>,
+    ) -> Result<()>;
+    async fn update_execution(&self, project: &ProjectId, execution: &Execution) -> Result<bool>;
+    async fn get_execution(
+        &self,
+        project: &ProjectId,
+        id: &ExecutionId,
+    ) -> Result<Option<Execution>>;
+    async fn list_executions(
+        &self,
+        project: &ProjectId,
+        function: &FunctionId,
+        query: &ListQuery,
+    ) -> Result<Page<Execution>>;
+
+    // Jobs.
+    async fn enqueue_job(&self, job: &NewJob) -> Result<()>;
+    /// Takes the lease of the oldest job due at `now`, until `lease_until`.
+    async fn claim_job(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<Option<Job>>;
+    /// Extends a lease the worker holds; false when it lost it.
+    async fn renew_job(&self, id: i64, worker: &str, lease_until: Timestamp) -> Result<bool>;
+    /// Removes a job that is done.
+    async fn finish_job(&self, id: i64) -> Result<()>;
+    /// Hands a job back to the queue, due again at `run_at`.
+    async fn retry_job(&self, id: i64, run_at: Timestamp) -> Result<()>;
+    /// Frees every lease: for a backend with a single worker process, at its start.
+    async fn release_job_leases(&self) -> Result<u64>;
+    async fn count_jobs(&self) -> Result<u64>;
 }
 
 /// Opens the store a database URL names: `sqlite://path/to/file.db` (created if missing).

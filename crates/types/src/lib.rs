@@ -4,10 +4,13 @@
 //!
 //! This crate does no I/O. It sits below everything: `types <- store <- domain <- api`.
 
+pub mod deployment;
 pub mod error;
 pub mod events;
+pub mod execution;
 pub mod function;
 pub mod id;
+pub mod job;
 pub mod project;
 pub mod query;
 pub mod roles;

@@ -40,7 +40,9 @@ async fn guests_and_unknown_keys_lack_scopes() {
     .await;
     assert_eq!(guest.status, StatusCode::UNAUTHORIZED);
     insta::assert_json_snapshot!("unauthorized_scope_guest", guest.body);
-    let forged = format!("{}0", &server.key[..server.key.len() - 1]);
+    // The real key with its last character changed: right prefix, wrong secret.
+    let last = if server.key.ends_with('0') { '1' } else { '0' };
+    let forged = format!("{}{last}", &server.key[..server.key.len() - 1]);
     let wrong = send(server.as_key("default", &forged, Method::GET, "/functions")).await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert_eq!(

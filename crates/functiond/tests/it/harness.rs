@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use functiond::config::Config;
+use functiond::config::{Config, GlobalArgs};
 use functiond::serve::Server;
 use functiond_executor::runtimes::Discovery;
 use reqwest::{Method, RequestBuilder, StatusCode};
@@ -52,17 +52,16 @@ impl TestServer {
         )
         .expect("runtimes file");
         let data = data_dir.path().join("data");
-        let config = Config {
-            database_url: format!("sqlite://{}", data.join("functiond.db").display()),
+        let mut config = Config::for_store(&GlobalArgs {
             data_dir: data,
+            database_url: None,
             secret_key: None,
-            listen: "127.0.0.1:0".parse().expect("address"),
-            runtimes: Discovery {
-                search_path: Vec::new(),
-                runtimes_file: Some(runtimes_file),
-                enabled: Vec::new(),
-            },
-            max_timeout: 900,
+        });
+        config.listen = "127.0.0.1:0".parse().expect("address");
+        config.runtimes = Discovery {
+            search_path: Vec::new(),
+            runtimes_file: Some(runtimes_file),
+            enabled: Vec::new(),
         };
         let server = Server::start(&config).await.expect("server starts");
         let base = server.endpoint.clone();
@@ -134,32 +133,21 @@ impl TestServer {
     /// Makes a project and a key for it with the given scopes, through the same services the
     /// CLI uses; returns the key's secret.
     pub async fn project_with_key(&self, project: &str, scopes: &[&str]) -> String {
-        let config = Config {
-            database_url: format!(
-                "sqlite://{}",
-                self.data_path().join("functiond.db").display()
-            ),
+        let config = Config::for_store(&GlobalArgs {
             data_dir: self.data_path(),
+            database_url: None,
             secret_key: None,
-            listen: "127.0.0.1:0".parse().expect("address"),
-            runtimes: Discovery::default(),
-            max_timeout: 900,
-        };
+        });
         let store = functiond::app::migrated_store(&config)
             .await
             .expect("store");
-        let services = functiond::app::services(&config, store).expect("services");
+        let (auth, projects) = functiond::app::operator(store);
         if project != "default" {
-            services
-                .projects
-                .create(project, None)
-                .await
-                .expect("project");
+            projects.create(project, None).await.expect("project");
         }
         let scopes = scopes.iter().map(|s| s.parse().expect("scope")).collect();
         let project = functiond_types::id::ProjectId::parse(project).expect("project id");
-        let (_, secret) = services
-            .auth
+        let (_, secret) = auth
             .create_key(&project, "test", scopes)
             .await
             .expect("key");

@@ -41,6 +41,7 @@ pub(super) const TABLE: Table = Table {
         },
         col("timeout", "timeout"),
     ],
+    prefix: "",
 };
 
 pub(super) async fn create(pool: &SqlitePool, project: &ProjectId, f: &Function) -> Result<()> {

@@ -28,11 +28,13 @@ pub(super) const fn col(attribute: &'static str, sql: &'static str) -> Column {
     }
 }
 
-/// A listed table: its name, the columns selected, and its API attributes.
+/// A listed table: its name (or a join), the columns selected, its API attributes, and the
+/// qualifier of its own `id`, `seq` and `search` columns (`d.` when joined as `d`).
 pub(super) struct Table {
     pub name: &'static str,
     pub select: &'static str,
     pub columns: &'static [Column],
+    pub prefix: &'static str,
 }
 
 impl Table {
@@ -141,7 +143,7 @@ fn conditions(table: &Table, scope: &[(&str, &str)], query: &ListQuery) -> Resul
                 if i > 0 {
                     sql.push(" OR ");
                 }
-                sql.push("search LIKE ");
+                sql.push(&format!("{}search LIKE ", table.prefix));
                 sql.bind(Bind::Text(search::like_pattern(word)));
                 sql.push(" ESCAPE '\\'");
             }
@@ -176,7 +178,8 @@ pub(super) async fn page(
         let ascending = matches!(order.direction, Direction::Asc) != backwards;
         keys.push((table.column(order.attribute)?.sort, ascending));
     }
-    keys.push(("seq", !backwards));
+    let seq = format!("{}seq", table.prefix);
+    keys.push((&seq, !backwards));
 
     let mut sql = filtered.clone();
     if let Some(Cursor::After(id) | Cursor::Before(id)) = &query.cursor {
@@ -212,7 +215,7 @@ async fn ensure_cursor_exists(
     id: &str,
 ) -> Result<()> {
     let mut sql = conditions(table, scope, &ListQuery::default())?;
-    sql.push(" AND id = ");
+    sql.push(&format!(" AND {}id = ", table.prefix));
     sql.bind(Bind::Text(id.to_owned()));
     let text = format!("SELECT COUNT(*) FROM {} WHERE {}", table.name, sql.text);
     let found: i64 = sqlx::query_scalar_with(AssertSqlSafe(text), sql.arguments()?)
@@ -234,7 +237,10 @@ fn push_keyset(
     keys: &[(&str, bool)],
 ) {
     let cursor_value = |sql: &mut Sql, expr: &str| {
-        sql.push(&format!("(SELECT {expr} FROM {} WHERE id = ", table.name));
+        sql.push(&format!(
+            "(SELECT {expr} FROM {} WHERE {}id = ",
+            table.name, table.prefix
+        ));
         sql.bind(Bind::Text(id.to_owned()));
         for (column, value) in scope {
             sql.push(&format!(" AND {column} = "));

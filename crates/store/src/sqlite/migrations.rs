@@ -5,7 +5,13 @@ use sqlx::SqlitePool;
 
 use crate::{Result, StoreError};
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/sqlite/0001_init.sql")),
+    (
+        2,
+        include_str!("../../migrations/sqlite/0002_deployments_executions_jobs.sql"),
+    ),
+];
 
 pub(super) async fn apply(pool: &SqlitePool) -> Result<usize> {
     sqlx::query(

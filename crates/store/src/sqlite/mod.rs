@@ -6,8 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use functiond_types::Timestamp;
+use functiond_types::deployment::{Build, Deployment, DeploymentWithBuild};
+use functiond_types::execution::Execution;
 use functiond_types::function::{Function, FunctionWithVars};
-use functiond_types::id::{FunctionId, ProjectId, VariableId};
+use functiond_types::id::{DeploymentId, ExecutionId, FunctionId, ProjectId, VariableId};
+use functiond_types::job::{Job, NewJob};
 use functiond_types::project::{ApiKey, Project};
 use functiond_types::query::ListQuery;
 use functiond_types::variable::Variable;
@@ -17,7 +21,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use crate::{Cipher, KeySecret, Page, Result, Store, StoreError};
 
 mod cache;
+mod deployments;
+mod executions;
 mod functions;
+mod jobs;
 mod list;
 mod migrations;
 mod projects;
@@ -201,5 +208,141 @@ impl Store for SqliteStore {
         function: &FunctionId,
     ) -> Result<Vec<Variable>> {
         variables::list(&self.pool, &self.cipher, project, function).await
+    }
+
+    async fn create_deployment(&self, project: &ProjectId, deployment: &Deployment) -> Result<()> {
+        deployments::create(&self.pool, project, deployment).await
+    }
+
+    async fn get_deployment(
+        &self,
+        project: &ProjectId,
+        id: &DeploymentId,
+    ) -> Result<Option<DeploymentWithBuild>> {
+        deployments::get(&self.pool, project, id).await
+    }
+
+    async fn update_deployment(
+        &self,
+        project: &ProjectId,
+        deployment: &Deployment,
+    ) -> Result<bool> {
+        deployments::update(&self.pool, project, deployment).await
+    }
+
+    async fn complete_upload(
+        &self,
+        project: &ProjectId,
+        deployment: &Deployment,
+        build_job: &NewJob,
+    ) -> Result<bool> {
+        deployments::complete_upload(&self.pool, project, deployment, build_job).await
+    }
+
+    async fn delete_deployment(
+        &self,
+        project: &ProjectId,
+        id: &DeploymentId,
+    ) -> Result<Option<Deployment>> {
+        let deleted = deployments::delete(&self.pool, project, id).await;
+        // It may have been its function's active deployment.
+        if let Ok(Some(deployment)) = &deleted {
+            self.functions.forget(project, &deployment.function_id);
+        }
+        deleted
+    }
+
+    async fn list_deployments(
+        &self,
+        project: &ProjectId,
+        function: &FunctionId,
+        query: &ListQuery,
+    ) -> Result<Page<DeploymentWithBuild>> {
+        deployments::list(&self.pool, project, function, query).await
+    }
+
+    async fn save_build(
+        &self,
+        project: &ProjectId,
+        build: &Build,
+        job: Option<&NewJob>,
+    ) -> Result<()> {
+        deployments::save_build(&self.pool, project, build, job).await
+    }
+
+    async fn finish_build(
+        &self,
+        project: &ProjectId,
+        build: &Build,
+        activate: Option<&FunctionId>,
+    ) -> Result<()> {
+        let written = deployments::finish_build(&self.pool, project, build, activate).await;
+        if let Some(function) = activate {
+            self.functions.forget(project, function);
+        }
+        written
+    }
+
+    async fn create_execution(
+        &self,
+        project: &ProjectId,
+        execution: &Execution,
+        job: Option<&NewJob>,
+    ) -> Result<()> {
+        executions::create(&self.pool, project, execution, job).await
+    }
+
+    async fn update_execution(&self, project: &ProjectId, execution: &Execution) -> Result<bool> {
+        executions::update(&self.pool, project, execution).await
+    }
+
+    async fn get_execution(
+        &self,
+        project: &ProjectId,
+        id: &ExecutionId,
+    ) -> Result<Option<Execution>> {
+        executions::get(&self.pool, project, id).await
+    }
+
+    async fn list_executions(
+        &self,
+        project: &ProjectId,
+        function: &FunctionId,
+        query: &ListQuery,
+    ) -> Result<Page<Execution>> {
+        executions::list(&self.pool, project, function, query).await
+    }
+
+    async fn enqueue_job(&self, job: &NewJob) -> Result<()> {
+        jobs::enqueue(&self.pool, job).await
+    }
+
+    async fn claim_job(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<Option<Job>> {
+        jobs::claim(&self.pool, worker, now, lease_until).await
+    }
+
+    async fn renew_job(&self, id: i64, worker: &str, lease_until: Timestamp) -> Result<bool> {
+        jobs::renew(&self.pool, id, worker, lease_until).await
+    }
+
+    async fn finish_job(&self, id: i64) -> Result<()> {
+        jobs::finish(&self.pool, id).await
+    }
+
+    async fn retry_job(&self, id: i64, run_at: Timestamp) -> Result<()> {
+        jobs::retry(&self.pool, id, run_at).await
+    }
+
+    async fn release_job_leases(&self) -> Result<u64> {
+        jobs::release_leases(&self.pool).await
+    }
+
+    async fn count_jobs(&self) -> Result<u64> {
+        jobs::count(&self.pool).await
     }
 }

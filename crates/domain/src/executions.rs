@@ -1,0 +1,374 @@
+//! Executions: run a function now (synchronously, in the request) or later (a queued job),
+//! list and get them. The checks before a run follow Appwrite's order: function (missing or
+//! disabled), runtime, deployment, build, then the caller's `execute` permission.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use functiond_store::{Blobs, Page, Store};
+use functiond_types::Timestamp;
+use functiond_types::deployment::{BuildStatus, Deployment};
+use functiond_types::execution::{
+    self, DATA_MAX_LEN, Execution, ExecutionStatus, OUTPUT_MAX_BYTES, Trigger, truncate_output,
+};
+use functiond_types::function::FunctionWithVars;
+use functiond_types::id::{DeploymentId, ExecutionId, FunctionId, ProjectId};
+use functiond_types::runtime::Runtime;
+use functiond_types::scope::Scope;
+
+use crate::caller::{Caller, Identity};
+use crate::error::{Error, Result};
+use crate::functions::{ListInput, cursor_error, list_query};
+use crate::jobs::{self, ExecutionPayload, Queue};
+use crate::ports::{InvokeRequest, Invoker};
+use crate::runtimes::Runtimes;
+use crate::validate::text_length;
+
+/// The parameters of Create Execution; `None` means absent.
+#[derive(Debug, Clone, Default)]
+pub struct ExecutionInput {
+    pub data: Option<String>,
+    pub r#async: Option<bool>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Executions {
+    store: Arc<dyn Store>,
+    blobs: Blobs,
+    invoker: Arc<dyn Invoker>,
+    runtimes: Runtimes,
+    queue: Queue,
+}
+
+/// Everything a run needs, found and checked.
+struct Target {
+    function: FunctionWithVars,
+    deployment: Deployment,
+    runtime: Runtime,
+}
+
+impl Executions {
+    pub(crate) fn new(
+        store: Arc<dyn Store>,
+        blobs: Blobs,
+        invoker: Arc<dyn Invoker>,
+        runtimes: Runtimes,
+        queue: Queue,
+    ) -> Self {
+        Self {
+            store,
+            blobs,
+            invoker,
+            runtimes,
+            queue,
+        }
+    }
+
+    /// Runs the function for the caller: synchronously (the finished execution) or, with
+    /// `async`, queued (the execution in `waiting`).
+    pub async fn create(
+        &self,
+        caller: &Caller,
+        function: &FunctionId,
+        input: ExecutionInput,
+    ) -> Result<Execution> {
+        caller.require(Scope::ExecutionWrite)?;
+        let data = input.data.unwrap_or_default();
+        text_length("data", &data, DATA_MAX_LEN)?;
+        let target = self.target(&caller.project, function, true).await?;
+        authorize_execute(caller, &target.function.function.execute)?;
+
+        let now = Timestamp::now();
+        let mut execution = Execution {
+            id: ExecutionId::unique(),
+            function_id: function.clone(),
+            deployment_id: target.deployment.id.clone(),
+            created_at: now,
+            updated_at: now,
+            permissions: Vec::new(),
+            trigger: Trigger::Http,
+            status: ExecutionStatus::Waiting,
+            status_code: 0,
+            response: String::new(),
+            stdout: String::new(),
+            stderr: String::new(),
+            duration: 0.0,
+        };
+        if input.r#async.unwrap_or(false) {
+            let job = jobs::execution(&caller.project, &execution.id, &data);
+            self.store
+                .create_execution(&caller.project, &execution, Some(&job))
+                .await?;
+            self.queue.wake();
+        } else {
+            execution.status = ExecutionStatus::Processing;
+            self.store
+                .create_execution(&caller.project, &execution, None)
+                .await?;
+            self.run(&caller.project, &target, &mut execution, &data)
+                .await?;
+        }
+        Ok(visible_to(caller, execution))
+    }
+
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        function: &FunctionId,
+        input: ListInput,
+    ) -> Result<Page<Execution>> {
+        caller.require(Scope::ExecutionRead)?;
+        let query = list_query(&execution::SCHEMA, &input)?;
+        self.enabled_function(&caller.project, function).await?;
+        let page = self
+            .store
+            .list_executions(&caller.project, function, &query)
+            .await
+            .map_err(|error| cursor_error(error, execution::SCHEMA.noun))?;
+        Ok(Page {
+            total: page.total,
+            items: page
+                .items
+                .into_iter()
+                .map(|e| visible_to(caller, e))
+                .collect(),
+        })
+    }
+
+    pub async fn get(
+        &self,
+        caller: &Caller,
+        function: &FunctionId,
+        id: &ExecutionId,
+    ) -> Result<Execution> {
+        caller.require(Scope::ExecutionRead)?;
+        self.enabled_function(&caller.project, function).await?;
+        let execution = self
+            .store
+            .get_execution(&caller.project, id)
+            .await?
+            .filter(|execution| execution.function_id == *function)
+            .ok_or(Error::ExecutionNotFound)?;
+        Ok(visible_to(caller, execution))
+    }
+
+    /// The job of an asynchronous execution. Idempotent: a finished execution is left alone,
+    /// and one interrupted by a crash (`processing`) runs again.
+    pub(crate) async fn run_queued(&self, payload: ExecutionPayload) -> Result<()> {
+        let bad = |what: &str| Error::JobPayload {
+            message: format!("invalid {what} in an execution job"),
+        };
+        let project = ProjectId::parse(&payload.project).map_err(|_| bad("project"))?;
+        let id = ExecutionId::parse(&payload.execution).map_err(|_| bad("execution"))?;
+        // Gone with its function, or already done.
+        let Some(mut execution) = self.store.get_execution(&project, &id).await? else {
+            return Ok(());
+        };
+        if execution.status.is_final() {
+            return Ok(());
+        }
+        execution.status = ExecutionStatus::Processing;
+        execution.updated_at = Timestamp::now();
+        self.store.update_execution(&project, &execution).await?;
+        match self.target_of(&project, &execution).await {
+            Ok(target) => {
+                self.run(&project, &target, &mut execution, &payload.data)
+                    .await
+            }
+            Err(error) if error.is_internal() => Err(error),
+            Err(error) => {
+                // The deployment or its build went away while the execution waited.
+                execution.status = ExecutionStatus::Failed;
+                execution.status_code = 500;
+                execution.stderr = format!("The execution could not start: {error}");
+                execution.updated_at = Timestamp::now();
+                self.store.update_execution(&project, &execution).await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Invokes the deployment and records the outcome on the execution.
+    async fn run(
+        &self,
+        project: &ProjectId,
+        target: &Target,
+        execution: &mut Execution,
+        data: &str,
+    ) -> Result<()> {
+        let function = &target.function.function;
+        let mut variables: BTreeMap<String, String> = target
+            .function
+            .vars
+            .iter()
+            .map(|v| (v.key.clone(), v.value.clone()))
+            .collect();
+        for (key, value) in [
+            ("APPWRITE_FUNCTION_ID", function.id.to_string()),
+            ("APPWRITE_FUNCTION_NAME", function.name.clone()),
+            (
+                "APPWRITE_FUNCTION_DEPLOYMENT",
+                target.deployment.id.to_string(),
+            ),
+            ("APPWRITE_FUNCTION_PROJECT_ID", project.to_string()),
+            (
+                "APPWRITE_FUNCTION_TRIGGER",
+                execution.trigger.as_str().to_owned(),
+            ),
+            (
+                "APPWRITE_FUNCTION_RUNTIME_NAME",
+                target.runtime.name.clone(),
+            ),
+            (
+                "APPWRITE_FUNCTION_RUNTIME_VERSION",
+                target.runtime.version.clone(),
+            ),
+            ("APPWRITE_FUNCTION_EVENT", String::new()),
+            ("APPWRITE_FUNCTION_EVENT_DATA", String::new()),
+            ("APPWRITE_FUNCTION_DATA", data.to_owned()),
+            ("APPWRITE_FUNCTION_USER_ID", String::new()),
+            ("APPWRITE_FUNCTION_JWT", String::new()),
+        ] {
+            variables.insert(key.to_owned(), value);
+        }
+        let request = InvokeRequest {
+            project: project.clone(),
+            function: function.id.clone(),
+            deployment: target.deployment.id.clone(),
+            runtime: target.runtime.clone(),
+            entrypoint: target.deployment.entrypoint.clone(),
+            code_dir: self.blobs.code_dir(project, &target.deployment.id),
+            variables,
+            payload: data.to_owned(),
+            headers: BTreeMap::new(),
+            timeout: Duration::from_secs(function.timeout.unsigned_abs()),
+        };
+        let outcome = self.invoker.invoke(request).await;
+        execution.status = if outcome.failed() {
+            ExecutionStatus::Failed
+        } else {
+            ExecutionStatus::Completed
+        };
+        execution.status_code = i64::from(outcome.status_code);
+        execution.response = truncate_output(outcome.response, OUTPUT_MAX_BYTES);
+        execution.stdout = truncate_output(outcome.stdout, OUTPUT_MAX_BYTES);
+        execution.stderr = truncate_output(outcome.stderr, OUTPUT_MAX_BYTES);
+        execution.duration = outcome.duration.as_secs_f64();
+        execution.updated_at = Timestamp::now();
+        self.store.update_execution(project, execution).await?;
+        Ok(())
+    }
+
+    /// A function that exists and is enabled; a disabled one is not found, even for keys.
+    async fn enabled_function(
+        &self,
+        project: &ProjectId,
+        id: &FunctionId,
+    ) -> Result<FunctionWithVars> {
+        self.store
+            .get_function(project, id)
+            .await?
+            .filter(|found| found.function.enabled)
+            .ok_or(Error::FunctionNotFound)
+    }
+
+    /// The checks before a run, in Appwrite's order.
+    async fn target(
+        &self,
+        project: &ProjectId,
+        id: &FunctionId,
+        enabled_only: bool,
+    ) -> Result<Target> {
+        let function = if enabled_only {
+            self.enabled_function(project, id).await?
+        } else {
+            self.store
+                .get_function(project, id)
+                .await?
+                .ok_or(Error::FunctionNotFound)?
+        };
+        let runtime = self
+            .runtimes
+            .get(&function.function.runtime)
+            .cloned()
+            .ok_or_else(|| Error::RuntimeUnsupported {
+                runtime: function.function.runtime.clone(),
+            })?;
+        let deployment = self
+            .ready_deployment(project, id, &function.function.deployment)
+            .await?;
+        Ok(Target {
+            function,
+            deployment,
+            runtime,
+        })
+    }
+
+    /// The target of a queued execution: the deployment it was created for.
+    async fn target_of(&self, project: &ProjectId, execution: &Execution) -> Result<Target> {
+        let mut target = self.target(project, &execution.function_id, false).await;
+        if let Ok(found) = &mut target
+            && found.deployment.id != execution.deployment_id
+        {
+            found.deployment = self
+                .ready_deployment(
+                    project,
+                    &execution.function_id,
+                    execution.deployment_id.as_str(),
+                )
+                .await?;
+        }
+        target
+    }
+
+    async fn ready_deployment(
+        &self,
+        project: &ProjectId,
+        function: &FunctionId,
+        id: &str,
+    ) -> Result<Deployment> {
+        let missing = || Error::DeploymentNotFound {
+            message: "Deployment not found. Create a deployment before trying to execute a function",
+        };
+        let id = DeploymentId::parse(id).map_err(|_| missing())?;
+        let found = self
+            .store
+            .get_deployment(project, &id)
+            .await?
+            .filter(|found| found.deployment.function_id == *function)
+            .ok_or_else(missing)?;
+        match found.build.map(|build| build.status) {
+            None => Err(Error::BuildNotFound),
+            Some(BuildStatus::Ready) => Ok(found.deployment),
+            Some(_) => Err(Error::BuildNotReady),
+        }
+    }
+}
+
+/// Keys may run any function; everyone else needs one of their roles in `execute`.
+fn authorize_execute(caller: &Caller, execute: &[String]) -> Result<()> {
+    let roles: &[&str] = match &caller.identity {
+        Identity::Key { .. } => return Ok(()),
+        Identity::Guest => &["any", "guests"],
+    };
+    if execute.iter().any(|role| roles.contains(&role.as_str())) {
+        return Ok(());
+    }
+    Err(Error::UserUnauthorized {
+        message: format!(
+            "Missing \"execute\" permission for roles ({}): the function allows [{}].",
+            roles.join(", "),
+            execute.join(", ")
+        ),
+    })
+}
+
+/// `stdout` and `stderr` are only for API keys; users and guests see them empty.
+fn visible_to(caller: &Caller, mut execution: Execution) -> Execution {
+    if !matches!(caller.identity, Identity::Key { .. }) {
+        execution.stdout.clear();
+        execution.stderr.clear();
+    }
+    execution
+}

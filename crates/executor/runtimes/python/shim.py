@@ -1,0 +1,178 @@
+# functiond's Python runtime shim (v2 contract).
+#
+# Started by the executor as `python3 -I -B shim.py <socket> <code-dir> <entrypoint>`. It
+# loads the user's entrypoint once (it must define `main(req, res)`), connects to the
+# executor's unix socket (connecting is the "ready" signal), then serves invocations one at
+# a time. Frames in both directions are a 4-byte big-endian length followed by that many
+# bytes of UTF-8 JSON.
+#
+#   request:  {"variables": {..}, "payload": "..", "headers": {..}}
+#   response: {"statusCode": 200, "response": "..", "stdout": "..", "stderr": ".."}
+#
+# `main` is synchronous: when it returns, the call is answered with what res.send/res.json
+# recorded (an empty 200 if neither was called); its return value is ignored.
+
+import importlib.util
+import io
+import json
+import os
+import socket
+import struct
+import sys
+import traceback
+
+# What one stream may hold per call; the executor cuts to the exact byte limit.
+KEEP = 1000000
+# A request is small (payload <= 8192 chars plus variables); anything far larger is a bug.
+MAX_FRAME = 64 * 1024 * 1024
+
+
+class Log(io.TextIOBase):
+    """A per-call stand-in for sys.stdout / sys.stderr that keeps at most KEEP characters."""
+
+    def __init__(self):
+        super().__init__()
+        self.parts = []
+        self.size = 0
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        text = str(text)
+        if self.size < KEEP:
+            self.parts.append(text[: KEEP - self.size])
+            self.size += len(text)
+        return len(text)
+
+    def text(self):
+        return well_formed("".join(self.parts).rstrip("\n"))
+
+
+def well_formed(text):
+    # Lone surrogates would make the JSON frame invalid UTF-8 for the executor.
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+class Request:
+    def __init__(self, frame):
+        self.variables = frame.get("variables") or {}
+        payload = frame.get("payload")
+        self.payload = payload if isinstance(payload, str) else ""
+        self.headers = frame.get("headers") or {}
+
+
+class Response:
+    def __init__(self):
+        self.answered = False
+        self.status = 200
+        self.body = ""
+
+    def send(self, text, status=200):
+        if self.answered:
+            return
+        self.answered = True
+        self.status = status
+        if text is None:
+            self.body = ""
+        elif isinstance(text, (bytes, bytearray)):
+            self.body = bytes(text).decode("utf-8", "replace")
+        else:
+            self.body = str(text)
+
+    def json(self, value, status=200):
+        self.send(json.dumps(value, ensure_ascii=False, separators=(",", ":")), status)
+
+
+def load(code_dir, entrypoint):
+    # The user's own modules sit beside the entrypoint; `pip install --target` put the
+    # dependencies under .functiond/python at build time.
+    sys.path.insert(0, os.path.join(code_dir, ".functiond", "python"))
+    sys.path.insert(0, code_dir)
+    file = os.path.join(code_dir, entrypoint)
+    name = os.path.splitext(os.path.basename(file))[0]
+    if not name.isidentifier() or name in sys.modules:
+        name = "functiond_entrypoint"
+    spec = importlib.util.spec_from_file_location(name, file)
+    if spec is None or spec.loader is None:
+        raise ImportError('Cannot load the entrypoint "%s".' % entrypoint)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    handler = getattr(module, "main", None)
+    if not callable(handler):
+        raise AttributeError('The entrypoint "%s" must define main(req, res).' % entrypoint)
+    return handler
+
+
+def invoke(handler, frame):
+    stdout, stderr = Log(), Log()
+    req, res = Request(frame), Response()
+    real_stdout, real_stderr = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = stdout, stderr
+    try:
+        handler(req, res)
+        status, body = res.status, res.body
+    except BaseException as error:  # noqa: BLE001 - the user's error becomes a 500
+        if isinstance(error, (KeyboardInterrupt, SystemExit)):
+            raise
+        stderr.write(traceback.format_exc())
+        status, body = 500, ""
+    finally:
+        sys.stdout, sys.stderr = real_stdout, real_stderr
+    return {
+        "statusCode": status,
+        "response": well_formed(body)[:KEEP],
+        "stdout": stdout.text(),
+        "stderr": stderr.text(),
+    }
+
+
+def receive(conn, size):
+    chunks = []
+    while size > 0:
+        chunk = conn.recv(min(size, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def serve(handler, socket_path):
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn.connect(socket_path)
+    while True:
+        head = receive(conn, 4)
+        if head is None:
+            return  # the executor hung up: the instance is done
+        (length,) = struct.unpack(">I", head)
+        if length > MAX_FRAME:
+            sys.stderr.write("functiond shim: refusing a %d-byte frame\n" % length)
+            sys.exit(70)
+        body = receive(conn, length)
+        if body is None:
+            return
+        answer = invoke(handler, json.loads(body.decode("utf-8")))
+        try:
+            data = json.dumps(answer, ensure_ascii=False).encode("utf-8")
+        except (TypeError, ValueError):
+            # e.g. a status that is not a number: let the executor judge a plain form of it.
+            answer["statusCode"] = str(answer["statusCode"])
+            data = json.dumps(answer, ensure_ascii=False).encode("utf-8")
+        conn.sendall(struct.pack(">I", len(data)) + data)
+
+
+def run():
+    socket_path, code_dir, entrypoint = sys.argv[1:4]
+    try:
+        handler = load(code_dir, entrypoint)
+    except BaseException:  # noqa: BLE001 - any failure to load is reported the same way
+        traceback.print_exc()
+        sys.stderr.flush()
+        sys.exit(1)
+    serve(handler, socket_path)
+
+
+if __name__ == "__main__":
+    run()

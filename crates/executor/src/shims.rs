@@ -1,0 +1,186 @@
+//! The runtime shims: one small program per language, shipped inside the binary and written
+//! to `<work-dir>/runtimes/` when the executor starts, that loads a function's entrypoint
+//! once and serves invocations over the executor's socket (see [`crate::protocol`]). This
+//! module also knows how to start each language's shim and what environment it gets.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use functiond_sandbox::Spec;
+use functiond_types::runtime::Runtime;
+
+const NODE_SHIM: &str = include_str!("../runtimes/node/shim.cjs");
+const PYTHON_SHIM: &str = include_str!("../runtimes/python/shim.py");
+
+/// The variables that change from one execution to the next. They reach the handler in
+/// `req.variables` but never the process environment: an instance serves many executions,
+/// and one caller's JWT or data must not show up in another's `process.env`. Leaving them out
+/// is also what lets executions with different callers share a warm instance.
+pub(crate) const PER_EXECUTION: &[&str] = &[
+    "APPWRITE_FUNCTION_TRIGGER",
+    "APPWRITE_FUNCTION_EVENT",
+    "APPWRITE_FUNCTION_EVENT_DATA",
+    "APPWRITE_FUNCTION_DATA",
+    "APPWRITE_FUNCTION_USER_ID",
+    "APPWRITE_FUNCTION_JWT",
+];
+
+/// What every instance and build finds in its environment unless a variable overrides it;
+/// nothing of the server's own environment is passed on.
+pub(crate) const BASE_ENV: &[(&str, &str)] = &[
+    ("PATH", "/usr/local/bin:/usr/bin:/bin"),
+    ("HOME", "/tmp"),
+    ("LANG", "C.UTF-8"),
+];
+
+/// The languages that have a shim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Language {
+    Node,
+    Python,
+}
+
+impl Language {
+    /// The language of a runtime id (`node-20.0` → Node), if it has a shim.
+    pub(crate) fn of(runtime: &Runtime) -> Option<Self> {
+        match runtime.id.split('-').next() {
+            Some("node") => Some(Self::Node),
+            Some("python") => Some(Self::Python),
+            _ => None,
+        }
+    }
+}
+
+/// Where the shims were written.
+#[derive(Debug, Clone)]
+pub(crate) struct Shims {
+    node: PathBuf,
+    python: PathBuf,
+}
+
+impl Shims {
+    /// Writes the shims under `dir` (replacing older copies: the binary's version wins).
+    pub(crate) fn install(dir: &Path) -> std::io::Result<Self> {
+        let node = dir.join("node").join("shim.cjs");
+        let python = dir.join("python").join("shim.py");
+        for (path, text) in [(&node, NODE_SHIM), (&python, PYTHON_SHIM)] {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(path, text)?;
+        }
+        Ok(Self { node, python })
+    }
+
+    /// How to start an instance of a deployment whose shim will connect to `socket`.
+    pub(crate) fn launch(&self, instance: &Launch<'_>, socket: &Path) -> Spec {
+        let (shim, flags): (&Path, &[&str]) = match instance.language {
+            Language::Node => (&self.node, &[]),
+            // -I: ignore PYTHON* variables and the user site, and keep the shim's own
+            // directory off sys.path; -B: never write bytecode into the code directory.
+            Language::Python => (&self.python, &["-I", "-B"]),
+        };
+        let mut spec = Spec::new(&instance.runtime.image)
+            .args(flags.iter().copied())
+            .arg(shim.display().to_string())
+            .arg(socket.display().to_string())
+            .arg(instance.code_dir.display().to_string())
+            .arg(instance.entrypoint)
+            .cwd(instance.code_dir);
+        spec.env = environment(instance.variables, PER_EXECUTION);
+        spec
+    }
+}
+
+/// The few things that decide what an instance runs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Launch<'a> {
+    pub(crate) language: Language,
+    pub(crate) runtime: &'a Runtime,
+    pub(crate) code_dir: &'a Path,
+    pub(crate) entrypoint: &'a str,
+    pub(crate) variables: &'a BTreeMap<String, String>,
+}
+
+/// [`BASE_ENV`] overlaid with `variables`, leaving out the names in `skip`.
+pub(crate) fn environment(
+    variables: &BTreeMap<String, String>,
+    skip: &[&str],
+) -> Vec<(String, String)> {
+    let mut env: BTreeMap<String, String> = BASE_ENV
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    for (key, value) in variables {
+        if !skip.contains(&key.as_str()) {
+            env.insert(key.clone(), value.clone());
+        }
+    }
+    env.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runtime(id: &str) -> Runtime {
+        Runtime {
+            id: id.into(),
+            name: String::new(),
+            version: String::new(),
+            base: String::new(),
+            image: "/usr/bin/interpreter".into(),
+            logo: String::new(),
+            supports: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn languages_come_from_the_runtime_id() {
+        assert_eq!(Language::of(&runtime("node-20.0")), Some(Language::Node));
+        assert_eq!(
+            Language::of(&runtime("python-3.11")),
+            Some(Language::Python)
+        );
+        assert_eq!(Language::of(&runtime("php-8.0")), None);
+    }
+
+    #[test]
+    fn an_instance_gets_the_base_environment_and_the_stable_variables_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let shims = Shims::install(dir.path()).unwrap();
+        assert!(dir.path().join("python/shim.py").is_file());
+        let variables = BTreeMap::from([
+            ("APPWRITE_FUNCTION_ID".to_owned(), "fn".to_owned()),
+            ("APPWRITE_FUNCTION_JWT".to_owned(), "secret".to_owned()),
+            ("HOME".to_owned(), "/home/fn".to_owned()),
+        ]);
+        let python = runtime("python-3.11");
+        let spec = shims.launch(
+            &Launch {
+                language: Language::Python,
+                runtime: &python,
+                code_dir: Path::new("/code"),
+                entrypoint: "main.py",
+                variables: &variables,
+            },
+            Path::new("/run/1.sock"),
+        );
+        assert_eq!(spec.program, Path::new("/usr/bin/interpreter"));
+        let shim = dir.path().join("python/shim.py").display().to_string();
+        assert_eq!(
+            spec.args,
+            ["-I", "-B", shim.as_str(), "/run/1.sock", "/code", "main.py"]
+        );
+        assert_eq!(spec.cwd.as_deref(), Some(Path::new("/code")));
+        let env: BTreeMap<_, _> = spec.env.into_iter().collect();
+        assert_eq!(
+            env.get("APPWRITE_FUNCTION_ID").map(String::as_str),
+            Some("fn")
+        );
+        assert_eq!(env.get("HOME").map(String::as_str), Some("/home/fn"));
+        assert_eq!(env.get("LANG").map(String::as_str), Some("C.UTF-8"));
+        assert!(!env.contains_key("APPWRITE_FUNCTION_JWT"));
+        assert_eq!(env.len(), 4);
+    }
+}
