@@ -177,3 +177,78 @@ pub fn redacted() -> insta::Settings {
     }
     settings
 }
+
+/// A `tar.gz` holding the given files.
+pub fn archive(files: &[(&str, &str)]) -> Vec<u8> {
+    let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::fast(),
+    ));
+    for (name, body) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(body.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        tar.append_data(&mut header, name, body.as_bytes())
+            .expect("append to archive");
+    }
+    tar.into_inner()
+        .expect("finish tar")
+        .finish()
+        .expect("finish gzip")
+}
+
+impl TestServer {
+    /// Uploads `code` in one request; answers the reply.
+    pub async fn upload(
+        &self,
+        function: &str,
+        entrypoint: &str,
+        code: Vec<u8>,
+        activate: bool,
+    ) -> Reply {
+        let form = reqwest::multipart::Form::new()
+            .text("entrypoint", entrypoint.to_owned())
+            .part(
+                "code",
+                reqwest::multipart::Part::bytes(code).file_name("code.tar.gz"),
+            )
+            .text("activate", activate.to_string());
+        send(
+            self.request(Method::POST, &format!("/functions/{function}/deployments"))
+                .multipart(form),
+        )
+        .await
+    }
+
+    /// Polls a deployment until its build is over; answers the deployment.
+    pub async fn wait_for_build(&self, function: &str, deployment: &str) -> Value {
+        for _ in 0..300 {
+            let reply = self
+                .get(&format!("/functions/{function}/deployments/{deployment}"))
+                .await;
+            let status = reply.body["status"].as_str().unwrap_or_default().to_owned();
+            if status == "ready" || status == "failed" {
+                return reply.body;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the build of {deployment} did not finish in 30 s");
+    }
+
+    /// Creates a Node function with `index.js`, deploys and activates it.
+    pub async fn deployed_node(&self, id: &str, source: &str) -> String {
+        self.create_function(id, id).await;
+        let reply = self
+            .upload(id, "index.js", archive(&[("index.js", source)]), true)
+            .await;
+        assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.text);
+        let deployment = reply.body["$id"]
+            .as_str()
+            .expect("deployment id")
+            .to_owned();
+        let built = self.wait_for_build(id, &deployment).await;
+        assert_eq!(built["status"], "ready", "{built}");
+        deployment
+    }
+}

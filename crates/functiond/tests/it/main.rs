@@ -4,6 +4,8 @@
 
 mod auth;
 mod bad_input;
+mod deployments;
+mod executions;
 mod functions;
 mod harness;
 mod runtimes;
