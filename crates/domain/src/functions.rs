@@ -2,18 +2,19 @@
 
 use std::sync::Arc;
 
-use functiond_store::{Page, Store, StoreError};
+use functiond_store::{Blobs, Page, Store, StoreError};
 use functiond_types::function::{
     self, DEFAULT_TIMEOUT, Function, FunctionWithVars, MAX_ARRAY_ITEMS, NAME_MAX_LEN,
 };
-use functiond_types::id::{self, FunctionId, ProjectId};
-use functiond_types::query::{self, ListQuery};
+use functiond_types::id::{self, DeploymentId, FunctionId, ProjectId};
+use functiond_types::query::{self, Cursor, ListQuery};
 use functiond_types::schedule::Schedule;
 use functiond_types::scope::Scope;
 use functiond_types::{Timestamp, events, roles};
 
 use crate::caller::Caller;
 use crate::error::{Error, Result};
+use crate::ports::Invoker;
 use crate::runtimes::Runtimes;
 use crate::validate::{invalid, list, not_optional, required_text};
 
@@ -43,6 +44,8 @@ pub struct ListInput {
 #[derive(Debug, Clone)]
 pub struct Functions {
     store: Arc<dyn Store>,
+    blobs: Blobs,
+    invoker: Arc<dyn Invoker>,
     runtimes: Runtimes,
     max_timeout: i64,
 }
@@ -59,9 +62,17 @@ struct Settings {
 }
 
 impl Functions {
-    pub fn new(store: Arc<dyn Store>, runtimes: Runtimes, max_timeout: i64) -> Self {
+    pub(crate) fn new(
+        store: Arc<dyn Store>,
+        blobs: Blobs,
+        invoker: Arc<dyn Invoker>,
+        runtimes: Runtimes,
+        max_timeout: i64,
+    ) -> Self {
         Self {
             store,
+            blobs,
+            invoker,
             runtimes,
             max_timeout,
         }
@@ -166,12 +177,39 @@ impl Functions {
         Ok(current)
     }
 
+    /// Deletes the function with its variables, deployments, builds and executions, stops its
+    /// instances and removes its files.
     pub async fn delete(&self, caller: &Caller, id: &FunctionId) -> Result<()> {
         caller.require(Scope::FunctionsWrite)?;
+        let deployments = self.deployment_ids(&caller.project, id).await?;
         if !self.store.delete_function(&caller.project, id).await? {
             return Err(Error::FunctionNotFound);
         }
+        for deployment in deployments {
+            self.invoker.retire(&caller.project, &deployment).await;
+            if let Err(error) = self.blobs.remove_deployment(&caller.project, &deployment).await {
+                // The rows are gone; leftover files are only wasted space.
+                tracing::warn!(%error, deployment = %deployment, "could not remove a deleted deployment's files");
+            }
+        }
         Ok(())
+    }
+
+    /// Every deployment of a function, page by page.
+    async fn deployment_ids(&self, project: &ProjectId, id: &FunctionId) -> Result<Vec<DeploymentId>> {
+        let mut ids = Vec::new();
+        let mut query = ListQuery {
+            limit: 100,
+            ..ListQuery::default()
+        };
+        loop {
+            let page = self.store.list_deployments(project, id, &query).await?;
+            let Some(last) = page.items.last() else {
+                return Ok(ids);
+            };
+            query.cursor = Some(Cursor::After(last.deployment.id.to_string()));
+            ids.extend(page.items.into_iter().map(|found| found.deployment.id));
+        }
     }
 
     async fn find(&self, project: &ProjectId, id: &FunctionId) -> Result<FunctionWithVars> {

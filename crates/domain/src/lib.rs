@@ -110,7 +110,13 @@ impl Services {
         );
         Self {
             projects: Projects::new(store.clone(), auth.clone()),
-            functions: Functions::new(store.clone(), runtimes.clone(), settings.max_timeout),
+            functions: Functions::new(
+                store.clone(),
+                blobs.clone(),
+                invoker.clone(),
+                runtimes.clone(),
+                settings.max_timeout,
+            ),
             variables: Variables::new(store.clone()),
             deployments: Deployments::new(
                 store.clone(),
