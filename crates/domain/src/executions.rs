@@ -76,7 +76,7 @@ impl Executions {
         caller.require(Scope::ExecutionWrite)?;
         let data = input.data.unwrap_or_default();
         text_length("data", &data, DATA_MAX_LEN)?;
-        let target = self.target(&caller.project, function, true).await?;
+        let target = self.target(&caller.project, function).await?;
         authorize_execute(caller, &target.function.function.execute)?;
 
         let now = Timestamp::now();
@@ -273,21 +273,31 @@ impl Executions {
             .ok_or(Error::FunctionNotFound)
     }
 
-    /// The checks before a run, in Appwrite's order.
-    async fn target(
+    /// The checks before a run, in Appwrite's order, for the function's active deployment.
+    async fn target(&self, project: &ProjectId, id: &FunctionId) -> Result<Target> {
+        let function = self.enabled_function(project, id).await?;
+        let active = function.function.deployment.clone();
+        self.target_with(project, function, &active).await
+    }
+
+    /// The target of a queued execution: the deployment it was created for, whether or not
+    /// the function is still enabled (Appwrite's workers do not check).
+    async fn target_of(&self, project: &ProjectId, execution: &Execution) -> Result<Target> {
+        let function = self
+            .store
+            .get_function(project, &execution.function_id)
+            .await?
+            .ok_or(Error::FunctionNotFound)?;
+        self.target_with(project, function, execution.deployment_id.as_str())
+            .await
+    }
+
+    async fn target_with(
         &self,
         project: &ProjectId,
-        id: &FunctionId,
-        enabled_only: bool,
+        function: FunctionWithVars,
+        deployment: &str,
     ) -> Result<Target> {
-        let function = if enabled_only {
-            self.enabled_function(project, id).await?
-        } else {
-            self.store
-                .get_function(project, id)
-                .await?
-                .ok_or(Error::FunctionNotFound)?
-        };
         let runtime = self
             .runtimes
             .get(&function.function.runtime)
@@ -296,30 +306,13 @@ impl Executions {
                 runtime: function.function.runtime.clone(),
             })?;
         let deployment = self
-            .ready_deployment(project, id, &function.function.deployment)
+            .ready_deployment(project, &function.function.id, deployment)
             .await?;
         Ok(Target {
             function,
             deployment,
             runtime,
         })
-    }
-
-    /// The target of a queued execution: the deployment it was created for.
-    async fn target_of(&self, project: &ProjectId, execution: &Execution) -> Result<Target> {
-        let mut target = self.target(project, &execution.function_id, false).await;
-        if let Ok(found) = &mut target
-            && found.deployment.id != execution.deployment_id
-        {
-            found.deployment = self
-                .ready_deployment(
-                    project,
-                    &execution.function_id,
-                    execution.deployment_id.as_str(),
-                )
-                .await?;
-        }
-        target
     }
 
     async fn ready_deployment(
