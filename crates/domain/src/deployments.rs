@@ -118,11 +118,9 @@ impl Deployments {
             Some(file) if file.size > 0 => file,
             _ => return Err(Error::upload(ErrorCode::StorageFileEmpty, "No file sent")),
         };
-        if !file
-            .file_name
-            .rsplit_once('.')
-            .is_some_and(|(_, ext)| ext == "gz")
-        {
+        // Only the last extension counts, as in Appwrite: `code.tar.gz` passes.
+        let extension = file.file_name.rsplit_once('.').map(|(_, ext)| ext);
+        if extension != Some("gz") {
             return Err(Error::upload(
                 ErrorCode::StorageFileTypeUnsupported,
                 format!(
