@@ -187,7 +187,11 @@ impl Functions {
         }
         for deployment in deployments {
             self.invoker.retire(&caller.project, &deployment).await;
-            if let Err(error) = self.blobs.remove_deployment(&caller.project, &deployment).await {
+            if let Err(error) = self
+                .blobs
+                .remove_deployment(&caller.project, &deployment)
+                .await
+            {
                 // The rows are gone; leftover files are only wasted space.
                 tracing::warn!(%error, deployment = %deployment, "could not remove a deleted deployment's files");
             }
@@ -196,7 +200,11 @@ impl Functions {
     }
 
     /// Every deployment of a function, page by page.
-    async fn deployment_ids(&self, project: &ProjectId, id: &FunctionId) -> Result<Vec<DeploymentId>> {
+    async fn deployment_ids(
+        &self,
+        project: &ProjectId,
+        id: &FunctionId,
+    ) -> Result<Vec<DeploymentId>> {
         let mut ids = Vec::new();
         let mut query = ListQuery {
             limit: 100,

@@ -34,6 +34,8 @@ pub(crate) struct Config {
     pub(crate) tool_path: Vec<PathBuf>,
     /// What each of stdout and stderr keeps, in bytes.
     pub(crate) output_limit: usize,
+    /// The operator's extra environment for install commands.
+    pub(crate) env: Vec<(String, String)>,
 }
 
 /// Runs one build on a blocking thread.
@@ -202,8 +204,9 @@ fn install_steps(config: &Config, request: &BuildRequest) -> Result<Vec<Step>, S
     Ok(steps)
 }
 
-/// The install environment: the base set, a private `HOME`, what the step needs, and the
-/// function's variables over all of it (they may point npm or pip at another registry).
+/// The install environment: the base set, a private `HOME`, what the step needs, the
+/// operator's extra environment, and the function's variables over all of it (they may point
+/// npm or pip at another registry).
 fn with_env(
     mut spec: Spec,
     config: &Config,
@@ -211,6 +214,9 @@ fn with_env(
     extra: &[(&str, String)],
 ) -> Spec {
     let mut base: std::collections::BTreeMap<String, String> = request.variables.clone();
+    for (key, value) in &config.env {
+        base.entry(key.clone()).or_insert_with(|| value.clone());
+    }
     for (key, value) in extra {
         base.entry((*key).to_owned())
             .or_insert_with(|| value.clone());

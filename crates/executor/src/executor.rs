@@ -44,6 +44,10 @@ pub struct Settings {
     pub build_output_limit: usize,
     /// Where `npm` is looked for when it is not installed beside `node`.
     pub tool_path: Vec<PathBuf>,
+    /// Extra environment for build commands, chosen by the operator: registry mirrors,
+    /// proxies, CA bundles (`NODE_EXTRA_CA_CERTS`, `PIP_INDEX_URL`, `HTTPS_PROXY`, ...). Builds
+    /// inherit nothing from the server's own environment; a function's variables override these.
+    pub build_env: Vec<(String, String)>,
 }
 
 impl Settings {
@@ -63,6 +67,7 @@ impl Settings {
                 .into_iter()
                 .map(PathBuf::from)
                 .collect(),
+            build_env: Vec::new(),
         }
     }
 }
@@ -137,6 +142,7 @@ impl Executor {
                 home,
                 npm_cache,
                 tool_path: settings.tool_path,
+                env: settings.build_env,
                 output_limit: settings.build_output_limit,
             },
         })

@@ -12,6 +12,10 @@ use functiond_types::runtime::Runtime;
 const NODE_SHIM: &str = include_str!("../runtimes/node/shim.cjs");
 const PYTHON_SHIM: &str = include_str!("../runtimes/python/shim.py");
 
+/// What an instance's own stdout and stderr keep (their tails): output outside any call, and
+/// the last words of a runtime that dies. Per-call logs travel in the reply instead.
+const INSTANCE_OUTPUT: usize = 64 * 1024;
+
 /// The variables that change from one execution to the next. They reach the handler in
 /// `req.variables` but never the process environment: an instance serves many executions,
 /// and one caller's JWT or data must not show up in another's `process.env`. Leaving them out
@@ -86,7 +90,8 @@ impl Shims {
             .arg(socket.display().to_string())
             .arg(instance.code_dir.display().to_string())
             .arg(instance.entrypoint)
-            .cwd(instance.code_dir);
+            .cwd(instance.code_dir)
+            .output_limit(INSTANCE_OUTPUT);
         spec.env = environment(instance.variables, PER_EXECUTION);
         spec
     }

@@ -97,6 +97,7 @@ pub fn services(
     let mut executor = ExecutorSettings::new(config.data_dir.join("run"));
     executor.idle_ttl = config.idle_ttl;
     executor.max_instances = config.max_instances;
+    executor.build_env = config.build_env.clone();
     let executor = Arc::new(Executor::new(executor)?);
     let parts = Parts {
         store,

@@ -105,6 +105,19 @@ pub struct ServeArgs {
     #[arg(long, env = "FUNCTIOND_FUNCTIONS_INSTANCES", default_value_t = 32)]
     pub functions_instances: usize,
 
+    /// Variables of the server's environment that builds may see, comma-separated: the proxy,
+    /// CA bundle and registry settings `npm install` and `pip install` need on this network.
+    /// Nothing else of the server's environment reaches a build.
+    #[arg(
+        long,
+        env = "FUNCTIOND_BUILD_ENV",
+        value_delimiter = ',',
+        default_value = "HTTP_PROXY,HTTPS_PROXY,NO_PROXY,http_proxy,https_proxy,no_proxy,\
+NODE_EXTRA_CA_CERTS,SSL_CERT_FILE,SSL_CERT_DIR,REQUESTS_CA_BUNDLE,NPM_CONFIG_REGISTRY,\
+npm_config_registry,PIP_INDEX_URL,PIP_EXTRA_INDEX_URL,PIP_FIND_LINKS,PIP_CERT,PIP_DEFAULT_TIMEOUT"
+    )]
+    pub build_env: Vec<String>,
+
     /// How many background jobs (builds, asynchronous executions) run at once.
     #[arg(long, env = "FUNCTIOND_WORKERS", default_value_t = 4)]
     pub workers: usize,
@@ -180,6 +193,8 @@ pub struct Config {
     pub idle_ttl: Duration,
     pub max_instances: usize,
     pub workers: usize,
+    /// The server environment's values of the `--build-env` names that are set.
+    pub build_env: Vec<(String, String)>,
 }
 
 impl Config {
@@ -220,6 +235,7 @@ impl Config {
             .map_or(config.idle_ttl, Duration::from_secs);
         config.max_instances = serve.functions_instances.max(1);
         config.workers = serve.workers.max(1);
+        config.build_env = passed_through(&serve.build_env);
         config
     }
 
@@ -243,8 +259,23 @@ impl Config {
             idle_ttl: Duration::from_secs(60),
             max_instances: 32,
             workers: 4,
+            build_env: Vec::new(),
         }
     }
+}
+
+/// The named variables of the server's environment that are set.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "config is the one module that reads the environment"
+)]
+fn passed_through(names: &[String]) -> Vec<(String, String)> {
+    names
+        .iter()
+        .map(|name| name.trim())
+        .filter(|name| !name.is_empty())
+        .filter_map(|name| Some((name.to_owned(), std::env::var(name).ok()?)))
+        .collect()
 }
 
 /// An Appwrite setting accepted as an alias of ours (`_APP_FUNCTIONS_*`), when ours is unset.

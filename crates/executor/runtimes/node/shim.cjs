@@ -12,11 +12,11 @@
 // answers gets no reply: the executor's timeout ends it, as in open-runtimes v2.
 'use strict';
 
-const net = require('node:net');
-const path = require('node:path');
-const util = require('node:util');
-const { pathToFileURL } = require('node:url');
-const { AsyncLocalStorage } = require('node:async_hooks');
+const net = require('net');
+const path = require('path');
+const util = require('util');
+const { pathToFileURL } = require('url');
+const { AsyncLocalStorage } = require('async_hooks');
 
 const [socketPath, codeDir, entrypoint] = process.argv.slice(2);
 

@@ -87,9 +87,10 @@ class Response:
 def load(code_dir, entrypoint):
     # The user's own modules sit beside the entrypoint; `pip install --target` put the
     # dependencies under .functiond/python at build time.
-    sys.path.insert(0, os.path.join(code_dir, ".functiond", "python"))
-    sys.path.insert(0, code_dir)
     file = os.path.join(code_dir, entrypoint)
+    for folder in (os.path.join(code_dir, ".functiond", "python"), code_dir, os.path.dirname(file)):
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
     name = os.path.splitext(os.path.basename(file))[0]
     if not name.isidentifier() or name in sys.modules:
         name = "functiond_entrypoint"
@@ -116,7 +117,7 @@ def invoke(handler, frame):
     except BaseException as error:  # noqa: BLE001 - the user's error becomes a 500
         if isinstance(error, (KeyboardInterrupt, SystemExit)):
             raise
-        stderr.write(traceback.format_exc())
+        stderr.write(user_traceback(error))
         status, body = 500, ""
     finally:
         sys.stdout, sys.stderr = real_stdout, real_stderr
@@ -126,6 +127,18 @@ def invoke(handler, frame):
         "stdout": stdout.text(),
         "stderr": stderr.text(),
     }
+
+
+def user_traceback(error):
+    """The traceback from the first frame that is the user's: the shim's own frames and
+    importlib's are noise to the person reading it."""
+    tb = error.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name != __file__ and not name.startswith("<frozen"):
+            break
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(error), error, tb))
 
 
 def receive(conn, size):
@@ -167,8 +180,8 @@ def run():
     socket_path, code_dir, entrypoint = sys.argv[1:4]
     try:
         handler = load(code_dir, entrypoint)
-    except BaseException:  # noqa: BLE001 - any failure to load is reported the same way
-        traceback.print_exc()
+    except BaseException as error:  # noqa: BLE001 - any failure to load is reported the same way
+        sys.stderr.write(user_traceback(error))
         sys.stderr.flush()
         sys.exit(1)
     serve(handler, socket_path)

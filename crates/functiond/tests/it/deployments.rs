@@ -298,8 +298,14 @@ async fn a_deployment_of_another_function_is_not_found() {
 async fn deleting_a_function_removes_its_deployment_files() {
     let server = TestServer::start().await;
     let id = server.deployed_node("fn1", HELLO).await;
-    let files = server.data_path().join("files/deployments/default").join(&id);
+    let files = server
+        .data_path()
+        .join("files/deployments/default")
+        .join(&id);
     assert!(files.join("code/index.js").exists());
-    assert_eq!(server.delete("/functions/fn1").await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        server.delete("/functions/fn1").await.status,
+        StatusCode::NO_CONTENT
+    );
     assert!(!files.exists(), "{} still exists", files.display());
 }
