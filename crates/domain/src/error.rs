@@ -61,6 +61,8 @@ pub enum Error {
     },
     #[error("a job payload could not be read: {message}")]
     JobPayload { message: String },
+    #[error("a background task failed: {message}")]
+    Task { message: String },
     #[error("internal store error: {source}")]
     Store {
         #[from]
@@ -111,9 +113,10 @@ impl Error {
             Error::ExecutionNotFound => ErrorCode::ExecutionNotFound,
             Error::UserUnauthorized { .. } => ErrorCode::UserUnauthorized,
             Error::Upload { code, .. } => *code,
-            Error::Store { .. } | Error::Files { .. } | Error::JobPayload { .. } => {
-                ErrorCode::ServerError
-            }
+            Error::Store { .. }
+            | Error::Files { .. }
+            | Error::JobPayload { .. }
+            | Error::Task { .. } => ErrorCode::ServerError,
         }
     }
 
@@ -122,7 +125,7 @@ impl Error {
     pub fn is_internal(&self) -> bool {
         matches!(
             self,
-            Error::Store { .. } | Error::Files { .. } | Error::JobPayload { .. }
+            Error::Store { .. } | Error::Files { .. } | Error::JobPayload { .. } | Error::Task { .. }
         )
     }
 }

@@ -106,8 +106,17 @@ impl Executions {
             self.store
                 .create_execution(&caller.project, &execution, None)
                 .await?;
-            self.run(&caller.project, &target, &mut execution, &data)
-                .await?;
+            // The run goes on in its own task even if the client hangs up: the record must
+            // still be finished, and the instance must not be stopped in the middle of a call.
+            let this = self.clone();
+            let project = caller.project.clone();
+            let run = tokio::spawn(async move {
+                this.run(&project, &target, &mut execution, &data).await?;
+                Ok::<_, Error>(execution)
+            });
+            execution = run.await.map_err(|error| Error::Task {
+                message: error.to_string(),
+            })??;
         }
         Ok(visible_to(caller, execution))
     }

@@ -42,6 +42,19 @@ impl Server {
                 "resuming jobs interrupted by the last stop"
             );
         }
+        // Synchronous runs have no job: one the last stop cut short can only be reported.
+        let interrupted = store
+            .fail_interrupted_executions(
+                functiond_types::Timestamp::now(),
+                "The server stopped while this execution was running; run it again.",
+            )
+            .await?;
+        if interrupted > 0 {
+            tracing::warn!(
+                executions = interrupted,
+                "marked executions cut short by the last stop as failed"
+            );
+        }
         let (services, executor) = app::services(config, store)?;
         let services = Arc::new(services);
         let listener = TcpListener::bind(config.listen)

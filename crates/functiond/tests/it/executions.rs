@@ -229,3 +229,30 @@ async fn checks_before_a_run_follow_appwrite_order() {
     let other = server.get("/functions/fn2/executions/unknown").await;
     assert_eq!(other.error_type(), "execution_not_found");
 }
+
+#[tokio::test]
+async fn a_client_that_hangs_up_does_not_leave_the_execution_unfinished() {
+    let server = TestServer::start().await;
+    let source = "module.exports = async (req, res) => { await new Promise(r => setTimeout(r, 800)); res.send('late'); };";
+    server.deployed_node("fn1", source).await;
+    let impatient = server
+        .request(Method::POST, "/functions/fn1/executions")
+        .json(&json!({}))
+        .timeout(std::time::Duration::from_millis(200))
+        .send()
+        .await;
+    assert!(impatient.is_err(), "the client should have given up");
+    let mut last = serde_json::Value::Null;
+    for _ in 0..40 {
+        last = server.get("/functions/fn1/executions").await.body;
+        if last["executions"][0]["status"] == "completed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(last["executions"][0]["status"], "completed", "{last}");
+    assert_eq!(last["executions"][0]["response"], "late");
+    // The instance was not stopped mid-call: the next run is warm and answers.
+    let next = server.post("/functions/fn1/executions", json!({})).await;
+    assert_eq!(next.body["response"], "late");
+}

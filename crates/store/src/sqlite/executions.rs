@@ -90,6 +90,23 @@ pub(super) async fn update(pool: &SqlitePool, project: &ProjectId, e: &Execution
     Ok(done.rows_affected() > 0)
 }
 
+pub(super) async fn fail_interrupted(pool: &SqlitePool, at: Timestamp, stderr: &str) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE executions SET status = 'failed', status_code = 500, stderr = ?, updated_at = ?
+         WHERE status IN ('waiting', 'processing')
+           AND NOT EXISTS (
+               SELECT 1 FROM jobs
+               WHERE kind = 'execution' AND json_extract(payload, '$.execution') = executions.id
+                 AND json_extract(payload, '$.project') = executions.project_id
+           )",
+    )
+    .bind(stderr)
+    .bind(at.millis())
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 pub(super) async fn get(
     pool: &SqlitePool,
     project: &ProjectId,

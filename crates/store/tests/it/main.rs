@@ -4,6 +4,8 @@
 //! variable value encrypted at rest?) go through the backend's own driver.
 
 mod cursors;
+mod executions;
+mod jobs;
 mod functions;
 mod harness;
 mod listing;
