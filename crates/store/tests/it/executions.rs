@@ -12,7 +12,7 @@ use crate::harness::{at, fid, function, project, stores};
 
 fn deployment(id: &str, function: &str, activate: bool) -> Deployment {
     Deployment {
-        id: DeploymentId::parse(id).unwrap(),
+        id: DeploymentId::parse(id).expect("deployment id"),
         function_id: fid(function),
         created_at: at(1),
         updated_at: at(1),
@@ -27,9 +27,9 @@ fn deployment(id: &str, function: &str, activate: bool) -> Deployment {
 
 fn execution(id: &str, function: &str, deployment: &str, status: ExecutionStatus) -> Execution {
     Execution {
-        id: ExecutionId::parse(id).unwrap(),
+        id: ExecutionId::parse(id).expect("execution id"),
         function_id: fid(function),
-        deployment_id: DeploymentId::parse(deployment).unwrap(),
+        deployment_id: DeploymentId::parse(deployment).expect("deployment id"),
         created_at: at(2),
         updated_at: at(2),
         permissions: vec![],
@@ -57,7 +57,7 @@ async fn with_function(store: &dyn Store) -> ProjectId {
     store
         .create_function(&p, &function("fn1", "F"))
         .await
-        .unwrap();
+        .expect("create function");
     p
 }
 
