@@ -3,9 +3,11 @@
 # (Python appwrite 1.1.0 under pytest, node-appwrite 8.1.0 under node --test).
 #
 # Usage: tests/e2e/run.sh            (from any directory)
-# Env:   FUNCTIOND_BIN   server binary (default: <repo>/target/debug/functiond)
+# Env:   FUNCTIOND_BIN   server binary (default: <repo>/target/debug/functiond); also the one
+#                        python/test_crash.py starts (and SIGKILLs) on its own port and data dir
 #        E2E_SUITES      "python node" (default) or just one of them
 #        E2E_KEEP_DATA=1 keep the temp data dir for inspection
+#        PYTEST_ADDOPTS  extra pytest options, e.g. "-k 'not crash'" or "-x"
 set -euo pipefail
 
 E2E_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -28,6 +30,16 @@ log() { printf '[e2e] %s\n' "$*" >&2; }
 if [[ ! -x "$FUNCTIOND_BIN" ]]; then
   log "server binary not found or not executable: $FUNCTIOND_BIN (build it, or set FUNCTIOND_BIN)"
   exit 2
+fi
+
+# This script builds nothing: say so when the default binary is older than the sources.
+if [[ "$FUNCTIOND_BIN" == "$REPO_ROOT/target/debug/functiond" ]]; then
+  newer="$(find "$REPO_ROOT/crates" "$REPO_ROOT/Cargo.toml" "$REPO_ROOT/Cargo.lock" -newer "$FUNCTIOND_BIN" \
+    \( -name '*.rs' -o -name 'Cargo.*' -o -name '*.sql' -o -name '*.cjs' -o -name '*.py' \) \
+    -not -path '*/tests/*' -print -quit 2>/dev/null || true)"
+  if [[ -n "$newer" ]]; then
+    log "warning: $FUNCTIOND_BIN is older than $newer (run: cargo build -p functiond)"
+  fi
 fi
 
 # ---- SDKs, installed into project-local folders --------------------------------------------

@@ -13,6 +13,7 @@ use axum::routing::{get, post};
 use functiond_domain::Services;
 
 mod auth;
+mod body;
 pub mod dto;
 mod error;
 mod params;
@@ -87,6 +88,7 @@ pub fn router(services: Arc<Services>) -> Router {
         .nest("/v1", api)
         .fallback(route_not_found)
         .method_not_allowed_fallback(route_not_found)
+        .layer(axum::middleware::from_fn(body::read_whole))
         .layer(axum::middleware::map_response(render::common_headers))
         .with_state(AppState { services })
 }

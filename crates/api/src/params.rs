@@ -13,8 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 
-/// The most a non-upload request body may hold.
-const BODY_LIMIT: usize = 2 * 1024 * 1024;
+use crate::body::LIMIT as BODY_LIMIT;
 
 #[derive(Debug, Default)]
 pub struct Params {

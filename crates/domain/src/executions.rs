@@ -102,16 +102,18 @@ impl Executions {
                 .await?;
             self.queue.wake();
         } else {
-            execution.status = ExecutionStatus::Processing;
-            self.store
-                .create_execution(&caller.project, &execution, None)
-                .await?;
-            // The run goes on in its own task even if the client hangs up: the record must
-            // still be finished, and the instance must not be stopped in the middle of a call.
+            // A synchronous run is stored once, finished: the client holds the request open
+            // meanwhile, so nobody can look for it before then, and one write is half the cost
+            // of two on the hot path. The run goes on in its own task even if the client hangs
+            // up: the record must still be written, and the instance must not be stopped in
+            // the middle of a call.
             let this = self.clone();
             let project = caller.project.clone();
             let run = tokio::spawn(async move {
-                this.run(&project, &target, &mut execution, &data).await?;
+                this.run(&project, &target, &mut execution, &data).await;
+                this.store
+                    .create_execution(&project, &execution, None)
+                    .await?;
                 Ok::<_, Error>(execution)
             });
             execution = run.await.map_err(|error| Error::Task {
@@ -183,7 +185,9 @@ impl Executions {
         match self.target_of(&project, &execution).await {
             Ok(target) => {
                 self.run(&project, &target, &mut execution, &payload.data)
-                    .await
+                    .await;
+                self.store.update_execution(&project, &execution).await?;
+                Ok(())
             }
             Err(error) if error.is_internal() => Err(error),
             Err(error) => {
@@ -198,14 +202,14 @@ impl Executions {
         }
     }
 
-    /// Invokes the deployment and records the outcome on the execution.
+    /// Invokes the deployment and puts the outcome on the execution (the caller stores it).
     async fn run(
         &self,
         project: &ProjectId,
         target: &Target,
         execution: &mut Execution,
         data: &str,
-    ) -> Result<()> {
+    ) {
         let function = &target.function.function;
         let mut variables: BTreeMap<String, String> = target
             .function
@@ -265,8 +269,6 @@ impl Executions {
         execution.stderr = truncate_output(outcome.stderr, OUTPUT_MAX_BYTES);
         execution.duration = outcome.duration.as_secs_f64();
         execution.updated_at = Timestamp::now();
-        self.store.update_execution(project, execution).await?;
-        Ok(())
     }
 
     /// A function that exists and is enabled; a disabled one is not found, even for keys.

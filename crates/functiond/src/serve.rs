@@ -42,17 +42,18 @@ impl Server {
                 "resuming jobs interrupted by the last stop"
             );
         }
-        // Synchronous runs have no job: one the last stop cut short can only be reported.
+        // An unfinished execution without a job (its job gave up after its last attempt) would
+        // otherwise wait forever: report it as failed.
         let interrupted = store
             .fail_interrupted_executions(
                 functiond_types::Timestamp::now(),
-                "The server stopped while this execution was running; run it again.",
+                "This execution was interrupted and could not be completed; run it again.",
             )
             .await?;
         if interrupted > 0 {
             tracing::warn!(
                 executions = interrupted,
-                "marked executions cut short by the last stop as failed"
+                "marked executions that no job would finish as failed"
             );
         }
         let (services, executor) = app::services(config, store)?;

@@ -159,8 +159,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         job: Option<&NewJob>,
     ) -> Result<()>;
     async fn update_execution(&self, project: &ProjectId, execution: &Execution) -> Result<bool>;
-    /// Marks failed every unfinished execution that no job will finish: synchronous runs cut
-    /// short by a crash. Only for a backend with a single server process, at its start.
+    /// Marks failed every unfinished execution that no job will finish (its job gave up).
+    /// Only for a backend with a single server process, at its start.
     async fn fail_interrupted_executions(&self, at: Timestamp, stderr: &str) -> Result<u64>;
     async fn get_execution(
         &self,

@@ -7,7 +7,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 export const sdk = require('node-appwrite');
@@ -234,3 +239,162 @@ export const cli = {
     return lines[lines.length - 1];
   },
 };
+
+// --- deployments and executions -----------------------------------------------------------
+
+export const DEPLOYMENT_FIELDS = [
+  '$id', '$createdAt', '$updatedAt', 'resourceId', 'resourceType', 'entrypoint', 'size',
+  'buildId', 'activate', 'status', 'buildStdout', 'buildStderr',
+];
+// 1.1 adds buildTime; chunksTotal/chunksUploaded are read by the SDKs' progress callbacks.
+export const DEPLOYMENT_OPTIONAL_FIELDS = ['buildTime', 'chunksTotal', 'chunksUploaded'];
+export const EXECUTION_FIELDS = [
+  '$id', '$createdAt', '$updatedAt', '$permissions', 'functionId', 'trigger', 'status',
+  'statusCode', 'response', 'stdout', 'stderr', 'duration',
+];
+export const BUILD_STATUSES = ['processing', 'building', 'ready', 'failed'];
+export const EXECUTION_STATUSES = ['waiting', 'processing', 'completed', 'failed'];
+export const RUNTIME_NAMES = { [NODE_RUNTIME]: ['Node.js', '20.0'], [PYTHON_RUNTIME]: ['Python', '3.11'] };
+export const NODE_ENTRYPOINT = 'index.js';
+export const PYTHON_ENTRYPOINT = 'main.py';
+
+/** The test functions' sources (tests/e2e/functions/<lang>/), packed into archives at test time. */
+export const FUNCTIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'functions');
+
+/** A fresh temp folder, removed by `removeTempDirs()`. */
+const tempDirs = [];
+export function tempDir(prefix = 'functiond-e2e-') {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+export function removeTempDirs() {
+  for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** The files of the `lang` ('node' | 'python') test function, as { archive name: Buffer }. */
+export function functionFiles(lang, { packageJson = true, requirements, extra = {} } = {}) {
+  const folder = path.join(FUNCTIONS_DIR, lang);
+  const files = {};
+  for (const name of fs.readdirSync(folder).sort()) {
+    if (name === 'package.json' && !packageJson) continue;
+    files[name] = fs.readFileSync(path.join(folder, name));
+  }
+  if (requirements !== undefined) files['requirements.txt'] = Buffer.from(requirements);
+  return { ...files, ...extra };
+}
+
+/**
+ * Write `files` ({ name: Buffer | string }) to a temp folder and pack them with `tar czf`;
+ * returns the archive's path. `dotPrefix` packs `.` (entries named `./name`, as `tar czf x .` does).
+ */
+export function makeTarGz(files, { name = 'code.tar.gz', dotPrefix = false } = {}) {
+  const src = tempDir('functiond-e2e-src-');
+  for (const [file, data] of Object.entries(files)) {
+    fs.writeFileSync(path.join(src, file), data);
+  }
+  const out = path.join(tempDir('functiond-e2e-tgz-'), name);
+  const entries = dotPrefix ? ['.'] : Object.keys(files);
+  execFileSync('tar', ['czf', out, '-C', src, ...entries], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return out;
+}
+
+export function assertDeploymentModel(dep) {
+  const keys = Object.keys(dep);
+  for (const field of DEPLOYMENT_FIELDS) assert.ok(keys.includes(field), `deployment without ${field}`);
+  const extra = keys.filter((k) => !DEPLOYMENT_FIELDS.includes(k) && !DEPLOYMENT_OPTIONAL_FIELDS.includes(k));
+  assert.deepEqual(extra, [], 'unexpected deployment fields');
+  assert.match(dep.$id, GENERATED_ID_RE);
+  parseDatetime(dep.$createdAt);
+  parseDatetime(dep.$updatedAt);
+  assert.equal(dep.resourceType, 'functions');
+  for (const field of ['resourceId', 'entrypoint', 'buildId', 'buildStdout', 'buildStderr']) {
+    assert.equal(typeof dep[field], 'string', field);
+  }
+  assert.ok(Number.isInteger(dep.size), 'size');
+  assert.equal(typeof dep.activate, 'boolean');
+  assert.ok(BUILD_STATUSES.includes(dep.status), `status ${dep.status}`);
+  if ('buildTime' in dep) assert.ok(Number.isInteger(dep.buildTime) && dep.buildTime >= 0, 'buildTime');
+}
+
+export function assertExecutionModel(ex) {
+  assert.deepEqual(Object.keys(ex).sort(), [...EXECUTION_FIELDS].sort(), 'execution fields');
+  assert.match(ex.$id, GENERATED_ID_RE);
+  parseDatetime(ex.$createdAt);
+  parseDatetime(ex.$updatedAt);
+  assert.ok(Array.isArray(ex.$permissions));
+  assert.ok(['http', 'schedule', 'event'].includes(ex.trigger), `trigger ${ex.trigger}`);
+  assert.ok(EXECUTION_STATUSES.includes(ex.status), `status ${ex.status}`);
+  assert.ok(Number.isInteger(ex.statusCode), 'statusCode');
+  for (const field of ['functionId', 'response', 'stdout', 'stderr']) {
+    assert.equal(typeof ex[field], 'string', field);
+  }
+  assert.equal(typeof ex.duration, 'number');
+  assert.ok(ex.duration >= 0);
+}
+
+/** Poll the deployment until its build is `ready` or `failed` (bounded); return it. */
+export async function waitForBuild(functions, functionId, deploymentId, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  const seen = [];
+  for (;;) {
+    const dep = await functions.getDeployment(functionId, deploymentId);
+    assert.ok(BUILD_STATUSES.includes(dep.status), `unknown build status ${dep.status}`);
+    if (seen[seen.length - 1] !== dep.status) seen.push(dep.status);
+    if (dep.status === 'ready' || dep.status === 'failed') return dep;
+    if (Date.now() > deadline) {
+      assert.fail(`deployment ${deploymentId} not built within ${timeoutMs} ms (statuses seen: ${seen}): ${JSON.stringify(dep)}`);
+    }
+    await sleep(100);
+  }
+}
+
+/** Poll the execution until it is `completed` or `failed` (bounded); return it. */
+export async function waitForExecution(functions, functionId, executionId, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ex = await functions.getExecution(functionId, executionId);
+    assert.ok(EXECUTION_STATUSES.includes(ex.status), `unknown execution status ${ex.status}`);
+    if (ex.status === 'completed' || ex.status === 'failed') return ex;
+    if (Date.now() > deadline) {
+      assert.fail(`execution ${executionId} not finished within ${timeoutMs} ms: ${JSON.stringify(ex)}`);
+    }
+    await sleep(100);
+  }
+}
+
+/**
+ * Upload an archive with InputFile.fromPath (8.1.0's fromBuffer turns the bytes into a UTF-8
+ * string, which mangles a gzip) and wait for its build; returns { created, built }.
+ */
+export async function deploy(functions, functionId, entrypoint, archivePath, activate, timeoutMs = 60_000) {
+  const created = await functions.createDeployment(
+    functionId, entrypoint, sdk.InputFile.fromPath(archivePath, path.basename(archivePath)), activate,
+  );
+  assertLast(202);
+  const built = await waitForBuild(functions, functionId, created.$id, timeoutMs);
+  return { created, built };
+}
+
+/**
+ * A single-request upload made the way createDeployment makes it (the SDK's own Client.call with
+ * the same multipart payload). For the error cases: node-appwrite 8.1.0 sends the last chunk from
+ * a stream 'finish' handler, so a refused upload never rejects createDeployment's promise — the
+ * AppwriteException escapes as an unhandled rejection instead.
+ */
+export function uploadOnce(functions, functionId, entrypoint, bytes, filename, activate) {
+  return functions.client.call('post', `/functions/${functionId}/deployments`, { 'content-type': 'multipart/form-data' }, {
+    entrypoint,
+    code: { type: 'file', file: Readable.from([bytes]), filename },
+    activate: String(activate),
+  });
+}
+
+/** The execution's `response`, which a res.json() answer carries as a JSON-encoded string. */
+export function responseJson(execution) {
+  assert.ok(execution.response, `empty response: ${JSON.stringify(execution)}`);
+  return JSON.parse(execution.response);
+}
+
+/** The lines of a log (stdout/stderr), without a trailing newline's empty line. */
+export const lines = (text) => text.split('\n').filter((line, i, all) => !(line === '' && i === all.length - 1));

@@ -66,3 +66,29 @@ def make_function(functions, created):
         return fn
 
     return make
+
+
+@pytest.fixture(scope="module")
+def make_module_function(functions):
+    """Like make_function, for module-scoped fixtures: deleted when the test module ends."""
+    ids = []
+
+    def make(name=None, function_id="unique()", execute=None, runtime=NODE_RUNTIME, **kwargs):
+        fn = functions.create(
+            function_id, name or f"fn {uid()}", execute if execute is not None else [], runtime, **kwargs
+        )
+        ids.append(fn["$id"])
+        return fn
+
+    yield make
+    for function_id in ids:
+        try:
+            functions.delete(function_id)
+        except AppwriteException:
+            pass
+
+
+@pytest.fixture(scope="module")
+def archive_dir(tmp_path_factory):
+    """A temp folder for the tar.gz archives a test module builds."""
+    return tmp_path_factory.mktemp("archives")

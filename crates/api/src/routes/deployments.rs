@@ -1,8 +1,8 @@
 //! `/v1/functions/{functionId}/deployments[/{deploymentId}[/builds/{buildId}]]`.
 
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
 use crate::auth::Authenticated;
@@ -18,15 +18,29 @@ pub async fn create(
     Authenticated(caller): Authenticated,
     path: FunctionPath,
     request: Request,
-) -> ApiResult<Response> {
+) -> Response {
     let deployments = &state.services.deployments;
-    let target = deployments.prepare_upload(&caller, &path.function).await?;
-    let input = upload::read(request, &target).await?;
-    let deployment = deployments.create(&caller, &path.function, input).await?;
-    Ok(render::json(
-        StatusCode::ACCEPTED,
-        &Deployment::from(deployment),
-    ))
+    let created = async {
+        let target = deployments.prepare_upload(&caller, &path.function).await?;
+        let input = upload::read(request, &target).await?;
+        let deployment = deployments.create(&caller, &path.function, input).await?;
+        ApiResult::Ok(render::json(
+            StatusCode::ACCEPTED,
+            &Deployment::from(deployment),
+        ))
+    };
+    match created.await {
+        Ok(response) => response,
+        Err(error) => {
+            // A refusal may come before the upload's body was read; the connection cannot
+            // carry another request after an unread body, so tell the client to open a new one.
+            let mut response = error.into_response();
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
+    }
 }
 
 pub async fn list(

@@ -105,12 +105,26 @@ async function load() {
   );
 }
 
+// Variables that change with every call. They are in the environment only while the call
+// runs, so one caller's data or JWT never lingers for the next caller.
+const PER_CALL = [
+  'APPWRITE_FUNCTION_TRIGGER',
+  'APPWRITE_FUNCTION_EVENT',
+  'APPWRITE_FUNCTION_EVENT_DATA',
+  'APPWRITE_FUNCTION_DATA',
+  'APPWRITE_FUNCTION_USER_ID',
+  'APPWRITE_FUNCTION_JWT',
+];
+
 function invoke(handler, request) {
   return new Promise((resolve) => {
     const call = { stdout: new Log(), stderr: new Log(), answered: false };
+    const variables = request.variables || {};
+    for (const name of PER_CALL) process.env[name] = String(variables[name] ?? '');
     const answer = (statusCode, response) => {
       if (call.answered) return;
       call.answered = true;
+      for (const name of PER_CALL) delete process.env[name];
       resolve({
         statusCode,
         response: wellFormed(response).slice(0, KEEP),
@@ -119,7 +133,7 @@ function invoke(handler, request) {
       });
     };
     const req = {
-      variables: request.variables || {},
+      variables,
       payload: typeof request.payload === 'string' ? request.payload : '',
       headers: request.headers || {},
     };

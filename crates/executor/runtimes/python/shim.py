@@ -106,11 +106,25 @@ def load(code_dir, entrypoint):
     return handler
 
 
+# Variables that change with every call. They are in the environment only while the call
+# runs, so one caller's data or JWT never lingers for the next caller.
+PER_CALL = (
+    "APPWRITE_FUNCTION_TRIGGER",
+    "APPWRITE_FUNCTION_EVENT",
+    "APPWRITE_FUNCTION_EVENT_DATA",
+    "APPWRITE_FUNCTION_DATA",
+    "APPWRITE_FUNCTION_USER_ID",
+    "APPWRITE_FUNCTION_JWT",
+)
+
+
 def invoke(handler, frame):
     stdout, stderr = Log(), Log()
     req, res = Request(frame), Response()
     real_stdout, real_stderr = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = stdout, stderr
+    for name in PER_CALL:
+        os.environ[name] = str(req.variables.get(name, ""))
     try:
         handler(req, res)
         status, body = res.status, res.body
@@ -121,6 +135,8 @@ def invoke(handler, frame):
         status, body = 500, ""
     finally:
         sys.stdout, sys.stderr = real_stdout, real_stderr
+        for name in PER_CALL:
+            os.environ.pop(name, None)
     return {
         "statusCode": status,
         "response": well_formed(body)[:KEEP],

@@ -140,3 +140,22 @@ async fn error_bodies_of_the_framework() {
     let no_project = send(server.bare(Method::GET, "/functions")).await;
     insta::assert_json_snapshot!("project_unknown", no_project.body);
 }
+
+#[tokio::test]
+async fn bodies_on_routes_that_take_none_are_read_and_the_connection_reused() {
+    // The Python SDK sends `{}` with every GET and DELETE.
+    let server = TestServer::start().await;
+    server.create_function("fn1", "Test").await;
+    for _ in 0..3 {
+        let reply = send(
+            server
+                .request(Method::GET, "/functions/fn1")
+                .header("content-type", "application/json")
+                .body("{}"),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert_eq!(reply.body["name"], "Test");
+        assert!(!reply.headers.contains_key("connection"), "{:?}", reply.headers);
+    }
+}

@@ -39,7 +39,8 @@ pub struct SqliteStore {
     /// SQLite's busy-retry sleeps (1 to 100 ms each) under load.
     writer: SqlitePool,
     cipher: Cipher,
-    functions: Arc<cache::FunctionCache>,
+    functions: Arc<cache::RowCache<FunctionWithVars>>,
+    deployments: Arc<cache::RowCache<DeploymentWithBuild>>,
 }
 
 impl SqliteStore {
@@ -66,6 +67,7 @@ impl SqliteStore {
             writer,
             cipher,
             functions: Arc::default(),
+            deployments: Arc::default(),
         })
     }
 }
@@ -128,7 +130,7 @@ impl Store for SqliteStore {
         project: &ProjectId,
         id: &FunctionId,
     ) -> Result<Option<FunctionWithVars>> {
-        if let Some(cached) = self.functions.get(project, id) {
+        if let Some(cached) = self.functions.get(project, id.as_str()) {
             return Ok(Some(cached));
         }
         let generation = self.functions.generation();
@@ -137,21 +139,21 @@ impl Store for SqliteStore {
         };
         let vars = variables::list(&self.pool, &self.cipher, project, id).await?;
         let loaded = FunctionWithVars { function, vars };
-        self.functions.put(generation, &loaded, project);
+        self.functions.put(generation, project, id.as_str(), &loaded);
         Ok(Some(loaded))
     }
 
     async fn update_function(&self, project: &ProjectId, function: &Function) -> Result<bool> {
         let written = functions::update(&self.writer, project, function).await;
         // After the write, so that no reader can cache what it replaced.
-        self.functions.forget(project, &function.id);
+        self.functions.forget(project, function.id.as_str());
         written
     }
 
     async fn delete_function(&self, project: &ProjectId, id: &FunctionId) -> Result<bool> {
         let written = functions::delete(&self.writer, project, id).await;
         // After the write, so that no reader can cache what it replaced.
-        self.functions.forget(project, id);
+        self.functions.forget(project, id.as_str());
         written
     }
 
@@ -180,7 +182,7 @@ impl Store for SqliteStore {
     async fn create_variable(&self, project: &ProjectId, variable: &Variable) -> Result<()> {
         let written = variables::create(&self.writer, &self.cipher, project, variable).await;
         // After the write, so that no reader can cache what it replaced.
-        self.functions.forget(project, &variable.function_id);
+        self.functions.forget(project, variable.function_id.as_str());
         written
     }
 
@@ -196,7 +198,7 @@ impl Store for SqliteStore {
     async fn update_variable(&self, project: &ProjectId, variable: &Variable) -> Result<bool> {
         let written = variables::update(&self.writer, &self.cipher, project, variable).await;
         // After the write, so that no reader can cache what it replaced.
-        self.functions.forget(project, &variable.function_id);
+        self.functions.forget(project, variable.function_id.as_str());
         written
     }
 
@@ -208,7 +210,7 @@ impl Store for SqliteStore {
     ) -> Result<bool> {
         let written = variables::delete(&self.writer, project, function, id).await;
         // After the write, so that no reader can cache what it replaced.
-        self.functions.forget(project, function);
+        self.functions.forget(project, function.as_str());
         written
     }
 
@@ -229,7 +231,15 @@ impl Store for SqliteStore {
         project: &ProjectId,
         id: &DeploymentId,
     ) -> Result<Option<DeploymentWithBuild>> {
-        deployments::get(&self.pool, project, id).await
+        if let Some(cached) = self.deployments.get(project, id.as_str()) {
+            return Ok(Some(cached));
+        }
+        let generation = self.deployments.generation();
+        let loaded = deployments::get(&self.pool, project, id).await?;
+        if let Some(found) = &loaded {
+            self.deployments.put(generation, project, id.as_str(), found);
+        }
+        Ok(loaded)
     }
 
     async fn update_deployment(
@@ -237,7 +247,9 @@ impl Store for SqliteStore {
         project: &ProjectId,
         deployment: &Deployment,
     ) -> Result<bool> {
-        deployments::update(&self.writer, project, deployment).await
+        let written = deployments::update(&self.writer, project, deployment).await;
+        self.deployments.forget(project, deployment.id.as_str());
+        written
     }
 
     async fn complete_upload(
@@ -246,7 +258,11 @@ impl Store for SqliteStore {
         deployment: &Deployment,
         build_job: &NewJob,
     ) -> Result<bool> {
-        deployments::complete_upload(&self.writer, project, deployment, build_job).await
+        let written =
+            deployments::complete_upload(&self.writer, project, deployment, build_job).await;
+        // Its siblings may have lost their `activate` flag: drop every cached deployment.
+        self.deployments.forget_all();
+        written
     }
 
     async fn delete_deployment(
@@ -255,9 +271,10 @@ impl Store for SqliteStore {
         id: &DeploymentId,
     ) -> Result<Option<Deployment>> {
         let deleted = deployments::delete(&self.writer, project, id).await;
+        self.deployments.forget(project, id.as_str());
         // It may have been its function's active deployment.
         if let Ok(Some(deployment)) = &deleted {
-            self.functions.forget(project, &deployment.function_id);
+            self.functions.forget(project, deployment.function_id.as_str());
         }
         deleted
     }
@@ -277,7 +294,9 @@ impl Store for SqliteStore {
         build: &Build,
         job: Option<&NewJob>,
     ) -> Result<()> {
-        deployments::save_build(&self.writer, project, build, job).await
+        let written = deployments::save_build(&self.writer, project, build, job).await;
+        self.deployments.forget(project, build.deployment_id.as_str());
+        written
     }
 
     async fn finish_build(
@@ -287,8 +306,9 @@ impl Store for SqliteStore {
         activate: Option<&FunctionId>,
     ) -> Result<()> {
         let written = deployments::finish_build(&self.writer, project, build, activate).await;
+        self.deployments.forget(project, build.deployment_id.as_str());
         if let Some(function) = activate {
-            self.functions.forget(project, function);
+            self.functions.forget(project, function.as_str());
         }
         written
     }
