@@ -14,10 +14,11 @@ use functiond_domain::Services;
 
 mod auth;
 mod body;
-pub mod dto;
+pub mod client_ip;
 mod error;
 mod params;
 mod path;
+mod rate_limit;
 pub mod render;
 mod routes;
 mod upload;
@@ -32,11 +33,25 @@ pub const API_VERSION: &str = "1.0.3";
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub services: Arc<Services>,
+    pub settings: Arc<ApiSettings>,
+}
+
+/// HTTP-level settings, from the server's configuration.
+#[derive(Debug, Clone, Default)]
+pub struct ApiSettings {
+    /// Peers whose `X-Forwarded-For` names the client (for the rate limit).
+    pub trusted_proxies: client_ip::TrustedProxies,
 }
 
 /// The whole route table.
-pub fn router(services: Arc<Services>) -> Router {
+pub fn router(services: Arc<Services>, settings: ApiSettings) -> Router {
     use routes::{deployments, executions, functions, health, runtimes, variables};
+
+    let state = AppState {
+        services,
+        settings: Arc::new(settings),
+    };
+    let limited = axum::middleware::from_fn_with_state(state.clone(), rate_limit::create_execution);
 
     let api = Router::new()
         .route("/functions", get(functions::list).post(functions::create))
@@ -76,7 +91,7 @@ pub fn router(services: Arc<Services>) -> Router {
         )
         .route(
             "/functions/{functionId}/executions",
-            get(executions::list).post(executions::create),
+            get(executions::list).post(executions::create.layer(limited)),
         )
         .route(
             "/functions/{functionId}/executions/{executionId}",
@@ -90,7 +105,7 @@ pub fn router(services: Arc<Services>) -> Router {
         .method_not_allowed_fallback(route_not_found)
         .layer(axum::middleware::from_fn(body::read_whole))
         .layer(axum::middleware::map_response(render::common_headers))
-        .with_state(AppState { services })
+        .with_state(state)
 }
 
 async fn route_not_found() -> ApiError {

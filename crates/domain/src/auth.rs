@@ -1,4 +1,5 @@
-//! Resolving credentials into a [`Caller`], and minting API keys.
+//! Resolving credentials into a [`Caller`] (an API key, a JWT user or a guest, and the origin
+//! check of keyless writes), and minting API keys.
 //!
 //! A key's secret is 128 hex characters of randomness. The store keeps its first 16 characters
 //! in clear, to find the row, and a SHA-256 of the whole secret, to check it. A fast hash is
@@ -22,6 +23,8 @@ use sha2::{Digest, Sha256};
 
 use crate::caller::{Caller, Identity};
 use crate::error::{Error, Result};
+use crate::jwt::JwtVerifier;
+use crate::origins::AllowedOrigins;
 
 const PREFIX_LEN: usize = 16;
 /// Beyond this many remembered keys or projects, memory starts over.
@@ -31,6 +34,34 @@ const MAX_REMEMBERED: usize = 10_000;
 pub struct Auth {
     store: Arc<dyn Store>,
     known: Arc<Known>,
+    policy: Arc<AuthPolicy>,
+}
+
+/// How requests without an API key are treated, from the server's configuration.
+#[derive(Debug, Clone, Default)]
+pub struct AuthPolicy {
+    /// The keys JWTs are checked with; `None` refuses every JWT.
+    pub jwt: Option<JwtVerifier>,
+    /// The browser origins that may write without a key.
+    pub origins: AllowedOrigins,
+}
+
+/// What a request presents, header by header (`None` when absent).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Credentials<'a> {
+    /// `X-Appwrite-Project` (or the `project` query parameter).
+    pub project: Option<&'a str>,
+    /// `X-Appwrite-Key`.
+    pub key: Option<&'a str>,
+    /// `X-Appwrite-JWT`.
+    pub jwt: Option<&'a str>,
+    /// `Origin`.
+    pub origin: Option<&'a str>,
+    /// `Host`: an `Origin` naming it is the server's own.
+    pub host: Option<&'a str>,
+    /// Whether the request changes something (POST, PUT, PATCH, DELETE): only those are
+    /// origin-checked.
+    pub write: bool,
 }
 
 /// Projects and keys already found in the store.
@@ -77,7 +108,13 @@ impl Auth {
         Self {
             store,
             known: Arc::default(),
+            policy: Arc::default(),
         }
+    }
+
+    pub fn with_policy(mut self, policy: AuthPolicy) -> Self {
+        self.policy = Arc::new(policy);
+        self
     }
 
     async fn project_exists(&self, project: &ProjectId) -> Result<bool> {
@@ -108,10 +145,26 @@ impl Auth {
         Ok(Some(key))
     }
 
-    /// The caller behind a request's `X-Appwrite-Project` and `X-Appwrite-Key`. An unknown
-    /// project is an error; an unknown key is not (the caller is then a guest, as in Appwrite).
-    pub async fn caller(&self, project: Option<&str>, key: Option<&str>) -> Result<Caller> {
-        let project = match project.map(str::trim) {
+    /// The caller behind a request's credentials. An unknown project is an error; an unknown
+    /// key is not (the caller is then a guest, as in Appwrite). A JWT, when sent, must be
+    /// valid, and then names the caller even beside a key (Appwrite's session user wins over
+    /// a key too). A keyless write from a browser origin the server does not allow is refused.
+    pub async fn caller(&self, credentials: Credentials<'_>) -> Result<Caller> {
+        let caller = self.identify(&credentials).await?;
+        if credentials.write
+            && !caller.is_key()
+            && let Some(origin) = credentials.origin.filter(|o| !o.trim().is_empty())
+            && !self.policy.origins.allows(origin, credentials.host)
+        {
+            return Err(Error::UnknownOrigin {
+                origin: origin.to_owned(),
+            });
+        }
+        Ok(caller)
+    }
+
+    async fn identify(&self, credentials: &Credentials<'_>) -> Result<Caller> {
+        let project = match credentials.project.map(str::trim) {
             // Appwrite takes a missing project to mean its console; functiond has no console,
             // so the client is told to name a project.
             None | Some("") => return Err(Error::ProjectUnknown),
@@ -120,6 +173,20 @@ impl Auth {
         if !self.project_exists(&project).await? {
             return Err(Error::ProjectNotFound);
         }
+        if let Some(token) = credentials.jwt.map(str::trim).filter(|t| !t.is_empty()) {
+            let verifier = self.policy.jwt.as_ref().ok_or_else(|| Error::JwtInvalid {
+                reason: "This server accepts no JWTs: start it with --jwt-secret or \
+                         --jwt-public-key."
+                    .to_owned(),
+            })?;
+            let user =
+                verifier.verify(token, &project, Timestamp::now().millis().div_euclid(1000))?;
+            return Ok(Caller {
+                project,
+                identity: Identity::User(user),
+            });
+        }
+        let key = credentials.key;
         let Some(secret) = key.filter(|k| k.len() > PREFIX_LEN && k.is_ascii()) else {
             return Ok(Caller::guest(project));
         };

@@ -7,10 +7,13 @@ use std::time::Duration;
 
 use functiond_store::{Blobs, Store};
 use functiond_types::Timestamp;
-use functiond_types::deployment::{Build, BuildStatus};
+use functiond_types::deployment::{Build, BuildStatus, DeploymentWithBuild};
 use functiond_types::id::{BuildId, DeploymentId, ProjectId};
+use functiond_types::model;
 
+use crate::Context;
 use crate::error::{Error, Result};
+use crate::events::{Event, Events};
 use crate::jobs::BuildPayload;
 use crate::ports::{BuildRequest, Invoker};
 use crate::runtimes::Runtimes;
@@ -18,6 +21,7 @@ use crate::runtimes::Runtimes;
 #[derive(Debug, Clone)]
 pub(crate) struct Builds {
     store: Arc<dyn Store>,
+    events: Events,
     blobs: Blobs,
     invoker: Arc<dyn Invoker>,
     runtimes: Runtimes,
@@ -25,18 +29,13 @@ pub(crate) struct Builds {
 }
 
 impl Builds {
-    pub(crate) fn new(
-        store: Arc<dyn Store>,
-        blobs: Blobs,
-        invoker: Arc<dyn Invoker>,
-        runtimes: Runtimes,
-        timeout: Duration,
-    ) -> Self {
+    pub(crate) fn new(context: &Context, timeout: Duration) -> Self {
         Self {
-            store,
-            blobs,
-            invoker,
-            runtimes,
+            store: context.store.clone(),
+            events: context.events.clone(),
+            blobs: context.blobs.clone(),
+            invoker: context.invoker.clone(),
+            runtimes: context.runtimes.clone(),
             timeout,
         }
     }
@@ -74,7 +73,16 @@ impl Builds {
         });
         build.status = BuildStatus::Building;
         build.updated_at = now;
-        self.store.save_build(&project, &build, None).await?;
+        // Appwrite announces the deployment's update when its build starts.
+        let mut started = deployment.clone();
+        started.build_id = Some(build.id.clone());
+        let model = model::Deployment::from(DeploymentWithBuild {
+            deployment: started,
+            build: Some(build.clone()),
+        });
+        let event = Event::deployment(&deployment.function_id, &id, "update", Some(&model));
+        let queued = self.events.jobs(&project, &event).await?;
+        self.store.save_build(&project, &build, &queued).await?;
 
         let outcome = match self.runtimes.get(&function.function.runtime) {
             None => {

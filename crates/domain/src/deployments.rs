@@ -11,11 +11,15 @@ use functiond_types::deployment::{
 };
 use functiond_types::function::FunctionWithVars;
 use functiond_types::id::{self, DeploymentId, FunctionId, ProjectId};
+use functiond_types::job::NewJob;
+use functiond_types::model;
 use functiond_types::scope::Scope;
 use functiond_types::{ErrorCode, Timestamp};
 
+use crate::Context;
 use crate::caller::Caller;
 use crate::error::{Error, Result};
+use crate::events::{Event, Events};
 use crate::functions::{ListInput, cursor_error, list_query};
 use crate::jobs::{self, Queue};
 use crate::ports::Invoker;
@@ -55,24 +59,33 @@ pub struct Deployments {
     blobs: Blobs,
     invoker: Arc<dyn Invoker>,
     queue: Queue,
+    events: Events,
     size_limit: u64,
 }
 
 impl Deployments {
-    pub(crate) fn new(
-        store: Arc<dyn Store>,
-        blobs: Blobs,
-        invoker: Arc<dyn Invoker>,
-        queue: Queue,
-        size_limit: u64,
-    ) -> Self {
+    pub(crate) fn new(context: &Context, size_limit: u64) -> Self {
         Self {
-            store,
-            blobs,
-            invoker,
-            queue,
+            store: context.store.clone(),
+            blobs: context.blobs.clone(),
+            invoker: context.invoker.clone(),
+            queue: context.queue.clone(),
+            events: context.events.clone(),
             size_limit,
         }
+    }
+
+    /// The event of a change to a deployment, as jobs.
+    async fn announce(
+        &self,
+        project: &ProjectId,
+        function: &FunctionId,
+        deployment: &DeploymentId,
+        action: &'static str,
+        data: Option<&impl serde::Serialize>,
+    ) -> Result<Vec<NewJob>> {
+        let event = Event::deployment(function, deployment, action, data);
+        self.events.jobs(project, &event).await
     }
 
     /// The checks that come before the upload's body is read: scope and function.
@@ -195,7 +208,7 @@ impl Deployments {
                     chunks_total: range.size.div_ceil(file.size).max(1),
                     chunks_uploaded: 0,
                 };
-                self.store.create_deployment(project, &new).await?;
+                self.store.create_deployment(project, &new, &[]).await?;
                 new
             }
         };
@@ -206,21 +219,32 @@ impl Deployments {
         let chunks = self.blobs.chunks(project, &id).await?;
         deployment.chunks_uploaded = chunks.len() as u64;
         deployment.updated_at = Timestamp::now();
-        if covers(&chunks, range.size) {
+        let complete = covers(&chunks, range.size);
+        if complete {
             deployment.size = self.blobs.assemble(project, &id).await?;
             deployment.chunks_total = deployment.chunks_uploaded;
-            let job = jobs::build(project, &id);
+        }
+        let answer = DeploymentWithBuild {
+            deployment,
+            build: None,
+        };
+        // Every request announces the deployment's creation, each chunk included.
+        let model = model::Deployment::from(answer.clone());
+        let mut queued = self
+            .announce(project, function, &id, "create", Some(&model))
+            .await?;
+        if complete {
+            queued.push(jobs::build(project, &id));
             self.store
-                .complete_upload(project, &deployment, &job)
+                .complete_upload(project, &answer.deployment, &queued)
                 .await?;
             self.queue.wake();
         } else {
-            self.store.update_deployment(project, &deployment).await?;
+            self.store
+                .update_deployment(project, &answer.deployment, &queued)
+                .await?;
         }
-        Ok(DeploymentWithBuild {
-            deployment,
-            build: None,
-        })
+        Ok(answer)
     }
 
     pub async fn list(
@@ -266,9 +290,13 @@ impl Deployments {
         }
         current.function.deployment = id.to_string();
         current.function.updated_at = Timestamp::now();
+        let model = model::Function::from(current.clone());
+        let queued = self
+            .announce(&caller.project, function, id, "update", Some(&model))
+            .await?;
         if !self
             .store
-            .update_function(&caller.project, &current.function)
+            .update_function(&caller.project, &current.function, &queued)
             .await?
         {
             return Err(Error::FunctionNotFound);
@@ -287,7 +315,13 @@ impl Deployments {
         self.find(&caller.project, function, id).await?;
         if self
             .store
-            .delete_deployment(&caller.project, id)
+            .delete_deployment(
+                &caller.project,
+                id,
+                &self
+                    .announce(&caller.project, function, id, "delete", None::<&()>)
+                    .await?,
+            )
             .await?
             .is_none()
         {
@@ -326,7 +360,16 @@ impl Deployments {
         };
         let job = jobs::build(&caller.project, id);
         self.store
-            .save_build(&caller.project, &retry, Some(&job))
+            .save_build(
+                &caller.project,
+                &retry,
+                &[
+                    vec![job],
+                    self.announce(&caller.project, function, id, "update", None::<&()>)
+                        .await?,
+                ]
+                .concat(),
+            )
             .await?;
         self.queue.wake();
         Ok(())

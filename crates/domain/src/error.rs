@@ -51,6 +51,18 @@ pub enum Error {
     ExecutionNotFound,
     #[error("{message}")]
     UserUnauthorized { message: String },
+    /// A JWT that is malformed, forged, expired or not accepted; `reason` says which.
+    #[error("Failed to verify JWT. {reason}")]
+    JwtInvalid { reason: String },
+    /// A configured JWT key that cannot be used.
+    #[error("{message}")]
+    JwtKey { message: String },
+    #[error(
+        "Invalid Origin. The origin \"{origin}\" is not allowed: add it to the server's allowed origins (--allowed-origins) to accept requests from it."
+    )]
+    UnknownOrigin { origin: String },
+    #[error("{}", ErrorCode::RateLimitExceeded.default_message())]
+    RateLimitExceeded,
     /// An upload the storage rules refuse; `code` says which rule.
     #[error("{message}")]
     Upload { code: ErrorCode, message: String },
@@ -112,11 +124,15 @@ impl Error {
             Error::BuildInProgress => ErrorCode::BuildInProgress,
             Error::ExecutionNotFound => ErrorCode::ExecutionNotFound,
             Error::UserUnauthorized { .. } => ErrorCode::UserUnauthorized,
+            Error::JwtInvalid { .. } => ErrorCode::UserJwtInvalid,
+            Error::UnknownOrigin { .. } => ErrorCode::UnknownOrigin,
+            Error::RateLimitExceeded => ErrorCode::RateLimitExceeded,
             Error::Upload { code, .. } => *code,
             Error::Store { .. }
             | Error::Files { .. }
             | Error::JobPayload { .. }
-            | Error::Task { .. } => ErrorCode::ServerError,
+            | Error::Task { .. }
+            | Error::JwtKey { .. } => ErrorCode::ServerError,
         }
     }
 
@@ -125,7 +141,11 @@ impl Error {
     pub fn is_internal(&self) -> bool {
         matches!(
             self,
-            Error::Store { .. } | Error::Files { .. } | Error::JobPayload { .. } | Error::Task { .. }
+            Error::Store { .. }
+                | Error::Files { .. }
+                | Error::JobPayload { .. }
+                | Error::Task { .. }
+                | Error::JwtKey { .. }
         )
     }
 }

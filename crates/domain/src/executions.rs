@@ -14,11 +14,15 @@ use functiond_types::execution::{
 };
 use functiond_types::function::FunctionWithVars;
 use functiond_types::id::{DeploymentId, ExecutionId, FunctionId, ProjectId};
+use functiond_types::job::NewJob;
+use functiond_types::model;
+use functiond_types::roles;
 use functiond_types::runtime::Runtime;
 use functiond_types::scope::Scope;
 
-use crate::caller::{Caller, Identity};
+use crate::caller::Caller;
 use crate::error::{Error, Result};
+use crate::events::{Event, Events};
 use crate::functions::{ListInput, cursor_error, list_query};
 use crate::jobs::{self, ExecutionPayload, Queue};
 use crate::ports::{InvokeRequest, Invoker};
@@ -39,6 +43,14 @@ pub struct Executions {
     invoker: Arc<dyn Invoker>,
     runtimes: Runtimes,
     queue: Queue,
+    events: Events,
+}
+
+/// What started a run other than an HTTP call: the event name and its data.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Cause {
+    pub event: String,
+    pub event_data: String,
 }
 
 /// Everything a run needs, found and checked.
@@ -55,6 +67,7 @@ impl Executions {
         invoker: Arc<dyn Invoker>,
         runtimes: Runtimes,
         queue: Queue,
+        events: Events,
     ) -> Self {
         Self {
             store,
@@ -62,6 +75,7 @@ impl Executions {
             invoker,
             runtimes,
             queue,
+            events,
         }
     }
 
@@ -86,7 +100,9 @@ impl Executions {
             deployment_id: target.deployment.id.clone(),
             created_at: now,
             updated_at: now,
-            permissions: Vec::new(),
+            // A user may read back what they ran (`read("user:<id>")`); keys and guests leave
+            // no permission, so a guest can run but never read.
+            permissions: caller.own_permissions(),
             trigger: Trigger::Http,
             status: ExecutionStatus::Waiting,
             status_code: 0,
@@ -96,9 +112,22 @@ impl Executions {
             duration: 0.0,
         };
         if input.r#async.unwrap_or(false) {
-            let job = jobs::execution(&caller.project, &execution.id, &data);
+            let mut queued = vec![jobs::execution(
+                &caller.project,
+                &execution.id,
+                &data,
+                &Cause::default(),
+            )];
+            queued.extend(
+                self.announce(
+                    &caller.project,
+                    &visible_to(caller, execution.clone()),
+                    "create",
+                )
+                .await?,
+            );
             self.store
-                .create_execution(&caller.project, &execution, Some(&job))
+                .create_execution(&caller.project, &execution, &queued)
                 .await?;
             self.queue.wake();
         } else {
@@ -109,10 +138,15 @@ impl Executions {
             // the middle of a call.
             let this = self.clone();
             let project = caller.project.clone();
+            let shown = caller.clone();
             let run = tokio::spawn(async move {
-                this.run(&project, &target, &mut execution, &data).await;
+                this.run(&project, &target, &mut execution, &data, &Cause::default())
+                    .await;
+                let queued = this
+                    .announce(&project, &visible_to(&shown, execution.clone()), "create")
+                    .await?;
                 this.store
-                    .create_execution(&project, &execution, None)
+                    .create_execution(&project, &execution, &queued)
                     .await?;
                 Ok::<_, Error>(execution)
             });
@@ -132,9 +166,11 @@ impl Executions {
         caller.require(Scope::ExecutionRead)?;
         let query = list_query(&execution::SCHEMA, &input)?;
         self.enabled_function(&caller.project, function).await?;
+        // A user sees only the executions their roles may read, and `total` counts only those.
+        let visible_with = caller.read_permissions();
         let page = self
             .store
-            .list_executions(&caller.project, function, &query)
+            .list_executions(&caller.project, function, visible_with.as_deref(), &query)
             .await
             .map_err(|error| cursor_error(error, execution::SCHEMA.noun))?;
         Ok(Page {
@@ -160,6 +196,8 @@ impl Executions {
             .get_execution(&caller.project, id)
             .await?
             .filter(|execution| execution.function_id == *function)
+            // Another user's execution is as good as missing.
+            .filter(|execution| caller.may_read(&execution.permissions))
             .ok_or(Error::ExecutionNotFound)?;
         Ok(visible_to(caller, execution))
     }
@@ -181,12 +219,21 @@ impl Executions {
         }
         execution.status = ExecutionStatus::Processing;
         execution.updated_at = Timestamp::now();
-        self.store.update_execution(&project, &execution).await?;
+        self.store
+            .update_execution(&project, &execution, &[])
+            .await?;
+        let cause = Cause {
+            event: payload.event.clone(),
+            event_data: payload.event_data.clone(),
+        };
         match self.target_of(&project, &execution).await {
             Ok(target) => {
-                self.run(&project, &target, &mut execution, &payload.data)
+                self.run(&project, &target, &mut execution, &payload.data, &cause)
                     .await;
-                self.store.update_execution(&project, &execution).await?;
+                let queued = self.announce(&project, &execution, "update").await?;
+                self.store
+                    .update_execution(&project, &execution, &queued)
+                    .await?;
                 Ok(())
             }
             Err(error) if error.is_internal() => Err(error),
@@ -196,7 +243,10 @@ impl Executions {
                 execution.status_code = 500;
                 execution.stderr = format!("The execution could not start: {error}");
                 execution.updated_at = Timestamp::now();
-                self.store.update_execution(&project, &execution).await?;
+                let queued = self.announce(&project, &execution, "update").await?;
+                self.store
+                    .update_execution(&project, &execution, &queued)
+                    .await?;
                 Ok(())
             }
         }
@@ -209,6 +259,7 @@ impl Executions {
         target: &Target,
         execution: &mut Execution,
         data: &str,
+        cause: &Cause,
     ) {
         let function = &target.function.function;
         let mut variables: BTreeMap<String, String> = target
@@ -237,10 +288,21 @@ impl Executions {
                 "APPWRITE_FUNCTION_RUNTIME_VERSION",
                 target.runtime.version.clone(),
             ),
-            ("APPWRITE_FUNCTION_EVENT", String::new()),
-            ("APPWRITE_FUNCTION_EVENT_DATA", String::new()),
+            ("APPWRITE_FUNCTION_EVENT", cause.event.clone()),
+            ("APPWRITE_FUNCTION_EVENT_DATA", cause.event_data.clone()),
             ("APPWRITE_FUNCTION_DATA", data.to_owned()),
-            ("APPWRITE_FUNCTION_USER_ID", String::new()),
+            // The user who ran it, known from the permission they were given (also when a
+            // worker runs it later).
+            (
+                "APPWRITE_FUNCTION_USER_ID",
+                roles::reading_user(&execution.permissions)
+                    .unwrap_or_default()
+                    .to_owned(),
+            ),
+            // Appwrite mints a JWT here only for callers with a cookie session and leaves it
+            // empty for callers who sent X-Appwrite-JWT (reference §4.6). functiond has no
+            // sessions, so it is always empty; passing on the caller's own token would hand
+            // their credentials to the function's code.
             ("APPWRITE_FUNCTION_JWT", String::new()),
         ] {
             variables.insert(key.to_owned(), value);
@@ -269,6 +331,74 @@ impl Executions {
         execution.stderr = truncate_output(outcome.stderr, OUTPUT_MAX_BYTES);
         execution.duration = outcome.duration.as_secs_f64();
         execution.updated_at = Timestamp::now();
+    }
+
+    /// The jobs announcing a change to an execution. Runs started by an event announce
+    /// nothing, so that events cannot loop (see `events`).
+    async fn announce(
+        &self,
+        project: &ProjectId,
+        execution: &Execution,
+        action: &'static str,
+    ) -> Result<Vec<NewJob>> {
+        if execution.trigger == Trigger::Event {
+            return Ok(Vec::new());
+        }
+        let model = model::Execution::from(execution.clone());
+        let event = Event::execution(&execution.function_id, &execution.id, action, Some(&model));
+        self.events.jobs(project, &event).await
+    }
+
+    /// Queues a run started by an event or a schedule, under an ID the caller derives from
+    /// what started it, so a trigger handled twice starts the run once. Appwrite runs these
+    /// whether or not the function is enabled, and checks no `execute` roles. Returns false
+    /// when the function has nothing to run (no ready deployment, or an unsupported runtime).
+    pub(crate) async fn start(
+        &self,
+        project: &ProjectId,
+        function: FunctionWithVars,
+        id: ExecutionId,
+        trigger: Trigger,
+        cause: &Cause,
+    ) -> Result<bool> {
+        let active = function.function.deployment.clone();
+        let target = match self.target_with(project, function, &active).await {
+            Ok(target) => target,
+            Err(error) if error.is_internal() => return Err(error),
+            Err(error) => {
+                tracing::info!(%error, "a triggered run has nothing to run; skipping it");
+                return Ok(false);
+            }
+        };
+        let now = Timestamp::now();
+        let execution = Execution {
+            id,
+            function_id: target.function.function.id.clone(),
+            deployment_id: target.deployment.id.clone(),
+            created_at: now,
+            updated_at: now,
+            permissions: Vec::new(),
+            trigger,
+            status: ExecutionStatus::Waiting,
+            status_code: 0,
+            response: String::new(),
+            stdout: String::new(),
+            stderr: String::new(),
+            duration: 0.0,
+        };
+        let mut queued = vec![jobs::execution(project, &execution.id, "", cause)];
+        queued.extend(self.announce(project, &execution, "create").await?);
+        match self
+            .store
+            .create_execution(project, &execution, &queued)
+            .await
+        {
+            // Already started by an earlier attempt at the same trigger.
+            Err(functiond_store::StoreError::Conflict { .. }) => return Ok(true),
+            other => other?,
+        }
+        self.queue.wake();
+        Ok(true)
     }
 
     /// A function that exists and is enabled; a disabled one is not found, even for keys.
@@ -352,17 +482,13 @@ impl Executions {
 
 /// Keys may run any function; everyone else needs one of their roles in `execute`.
 fn authorize_execute(caller: &Caller, execute: &[String]) -> Result<()> {
-    let roles: &[&str] = match &caller.identity {
-        Identity::Key { .. } => return Ok(()),
-        Identity::Guest => &["any", "guests"],
-    };
-    if execute.iter().any(|role| roles.contains(&role.as_str())) {
+    if caller.may_execute(execute) {
         return Ok(());
     }
     Err(Error::UserUnauthorized {
         message: format!(
             "Missing \"execute\" permission for roles ({}): the function allows [{}].",
-            roles.join(", "),
+            caller.roles().join(", "),
             execute.join(", ")
         ),
     })
@@ -370,7 +496,7 @@ fn authorize_execute(caller: &Caller, execute: &[String]) -> Result<()> {
 
 /// `stdout` and `stderr` are only for API keys; users and guests see them empty.
 fn visible_to(caller: &Caller, mut execution: Execution) -> Execution {
-    if !matches!(caller.identity, Identity::Key { .. }) {
+    if !caller.is_key() {
         execution.stdout.clear();
         execution.stderr.clear();
     }

@@ -7,15 +7,20 @@ use functiond_types::function::{
     self, DEFAULT_TIMEOUT, Function, FunctionWithVars, MAX_ARRAY_ITEMS, NAME_MAX_LEN,
 };
 use functiond_types::id::{self, DeploymentId, FunctionId, ProjectId};
+use functiond_types::job::NewJob;
+use functiond_types::model;
 use functiond_types::query::{self, Cursor, ListQuery};
 use functiond_types::schedule::Schedule;
 use functiond_types::scope::Scope;
 use functiond_types::{Timestamp, events, roles};
 
+use crate::Context;
 use crate::caller::Caller;
 use crate::error::{Error, Result};
-use crate::ports::Invoker;
+use crate::events::{Event, Events};
+use crate::ports::{Clock, Invoker};
 use crate::runtimes::Runtimes;
+use crate::schedules;
 use crate::validate::{invalid, list, not_optional, required_text};
 
 /// The parameters of Create Function and Update Function, as the client sent them: `None`
@@ -46,6 +51,8 @@ pub struct Functions {
     store: Arc<dyn Store>,
     blobs: Blobs,
     invoker: Arc<dyn Invoker>,
+    events: Events,
+    clock: Arc<dyn Clock>,
     runtimes: Runtimes,
     max_timeout: i64,
 }
@@ -62,20 +69,30 @@ struct Settings {
 }
 
 impl Functions {
-    pub(crate) fn new(
-        store: Arc<dyn Store>,
-        blobs: Blobs,
-        invoker: Arc<dyn Invoker>,
-        runtimes: Runtimes,
-        max_timeout: i64,
-    ) -> Self {
+    pub(crate) fn new(context: &Context, max_timeout: i64) -> Self {
         Self {
-            store,
-            blobs,
-            invoker,
-            runtimes,
+            store: context.store.clone(),
+            blobs: context.blobs.clone(),
+            invoker: context.invoker.clone(),
+            runtimes: context.runtimes.clone(),
+            events: context.events.clone(),
+            clock: context.clock.clone(),
             max_timeout,
         }
+    }
+
+    /// The jobs a change to `function` queues: its event, and its next schedule slot.
+    async fn queued(
+        &self,
+        project: &ProjectId,
+        function: &FunctionWithVars,
+        action: &'static str,
+    ) -> Result<Vec<NewJob>> {
+        let model = model::Function::from(function.clone());
+        let event = Event::function(&function.function.id, action, Some(&model));
+        let mut queued = self.events.jobs(project, &event).await?;
+        queued.extend(schedules::next_slot(project, &function.function));
+        Ok(queued)
     }
 
     pub async fn create(&self, caller: &Caller, input: FunctionInput) -> Result<FunctionWithVars> {
@@ -87,7 +104,7 @@ impl Functions {
                 FunctionId::parse(custom).map_err(|_| invalid("functionId", id::UID_RULE))?
             }
         };
-        let now = Timestamp::now();
+        let now = self.clock.now();
         let settings = self.settings(&input, now)?;
         let runtime = match input.runtime.as_deref() {
             None | Some("") => return Err(not_optional("runtime")),
@@ -117,18 +134,25 @@ impl Functions {
         };
         // Appwrite 1.0 lets the database's duplicate error escape as a 500; a taken ID is the
         // client's mistake, so we answer 409 function_already_exists instead.
-        match self.store.create_function(&caller.project, &function).await {
+        let created = FunctionWithVars {
+            function,
+            vars: Vec::new(),
+        };
+        let queued = self.queued(&caller.project, &created, "create").await?;
+        match self
+            .store
+            .create_function(&caller.project, &created.function, &queued)
+            .await
+        {
             Err(StoreError::Conflict { .. }) => {
                 return Err(Error::FunctionAlreadyExists {
-                    id: function.id.to_string(),
+                    id: created.function.id.to_string(),
                 });
             }
             other => other?,
         }
-        Ok(FunctionWithVars {
-            function,
-            vars: Vec::new(),
-        })
+        self.events.forget(&caller.project);
+        Ok(created)
     }
 
     pub async fn list(&self, caller: &Caller, input: ListInput) -> Result<Page<FunctionWithVars>> {
@@ -155,7 +179,7 @@ impl Functions {
     ) -> Result<FunctionWithVars> {
         caller.require(Scope::FunctionsWrite)?;
         let mut current = self.find(&caller.project, id).await?;
-        let now = Timestamp::now();
+        let now = self.clock.now();
         let settings = self.settings(&input, now)?;
         let function = &mut current.function;
         function.updated_at = now;
@@ -167,13 +191,15 @@ impl Functions {
         function.schedule_updated_at = now;
         function.timeout = settings.timeout;
         function.enabled = settings.enabled;
+        let queued = self.queued(&caller.project, &current, "update").await?;
         if !self
             .store
-            .update_function(&caller.project, function)
+            .update_function(&caller.project, &current.function, &queued)
             .await?
         {
             return Err(Error::FunctionNotFound);
         }
+        self.events.forget(&caller.project);
         Ok(current)
     }
 
@@ -182,9 +208,16 @@ impl Functions {
     pub async fn delete(&self, caller: &Caller, id: &FunctionId) -> Result<()> {
         caller.require(Scope::FunctionsWrite)?;
         let deployments = self.deployment_ids(&caller.project, id).await?;
-        if !self.store.delete_function(&caller.project, id).await? {
+        let event = Event::function(id, "delete", None::<&()>);
+        let queued = self.events.jobs(&caller.project, &event).await?;
+        if !self
+            .store
+            .delete_function(&caller.project, id, &queued)
+            .await?
+        {
             return Err(Error::FunctionNotFound);
         }
+        self.events.forget(&caller.project);
         for deployment in deployments {
             self.invoker.retire(&caller.project, &deployment).await;
             if let Err(error) = self

@@ -16,7 +16,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::builds::Builds;
 use crate::error::{Error, Result};
-use crate::executions::Executions;
+use crate::executions::{Cause, Executions};
+use crate::ports::Clock;
+use crate::triggers::Triggers;
 
 const BUILD: &str = "build";
 const EXECUTION: &str = "execution";
@@ -42,6 +44,11 @@ pub(crate) struct ExecutionPayload {
     pub execution: String,
     /// The `data` param, kept here rather than on the execution (Appwrite does not show it).
     pub data: String,
+    /// For runs started by an event: its name and data.
+    #[serde(default)]
+    pub event: String,
+    #[serde(default)]
+    pub event_data: String,
 }
 
 fn new_job(kind: &str, payload: &impl Serialize) -> NewJob {
@@ -64,14 +71,21 @@ pub(crate) fn build(project: &ProjectId, deployment: &DeploymentId) -> NewJob {
     )
 }
 
-/// The job that runs an asynchronous execution.
-pub(crate) fn execution(project: &ProjectId, execution: &ExecutionId, data: &str) -> NewJob {
+/// The job that runs a queued execution.
+pub(crate) fn execution(
+    project: &ProjectId,
+    execution: &ExecutionId,
+    data: &str,
+    cause: &Cause,
+) -> NewJob {
     new_job(
         EXECUTION,
         &ExecutionPayload {
             project: project.to_string(),
             execution: execution.to_string(),
             data: data.to_owned(),
+            event: cause.event.clone(),
+            event_data: cause.event_data.clone(),
         },
     )
 }
@@ -95,6 +109,9 @@ pub struct Worker {
     queue: Queue,
     builds: Builds,
     executions: Executions,
+    triggers: Triggers,
+    /// Decides which jobs are due (delayed jobs: schedules).
+    clock: Arc<dyn Clock>,
     /// Names this process's claims, so a lease is renewed only by its holder.
     id: String,
 }
@@ -105,12 +122,16 @@ impl Worker {
         queue: Queue,
         builds: Builds,
         executions: Executions,
+        triggers: Triggers,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             store,
             queue,
             builds,
             executions,
+            triggers,
+            clock,
             id: format!("worker-{}", functiond_types::id::unique()),
         }
     }
@@ -129,9 +150,7 @@ impl Worker {
 
     async fn work(&self, shutdown: CancellationToken) {
         while !shutdown.is_cancelled() {
-            let now = Timestamp::now();
-            let lease_until = Timestamp::from_millis(now.millis() + LEASE.as_millis() as i64);
-            match self.store.claim_job(&self.id, now, lease_until).await {
+            match self.claim().await {
                 Ok(Some(job)) => self.handle(job).await,
                 Ok(None) => {
                     tokio::select! {
@@ -146,6 +165,23 @@ impl Worker {
                 }
             }
         }
+    }
+
+    async fn claim(&self) -> Result<Option<Job>> {
+        let now = self.clock.now();
+        let lease_until = Timestamp::from_millis(now.millis() + LEASE.as_millis() as i64);
+        Ok(self.store.claim_job(&self.id, now, lease_until).await?)
+    }
+
+    /// Runs every job due now, one after the other, until none is left; for tests that drive
+    /// time with an injected clock.
+    pub async fn run_due(&self) -> Result<usize> {
+        let mut ran = 0;
+        while let Some(job) = self.claim().await? {
+            self.handle(job).await;
+            ran += 1;
+        }
+        Ok(ran)
     }
 
     /// Runs one job while renewing its lease, then removes it or schedules a retry.
@@ -188,6 +224,8 @@ impl Worker {
         match job.kind.as_str() {
             BUILD => self.builds.run(parse(&job.payload)?).await,
             EXECUTION => self.executions.run_queued(parse(&job.payload)?).await,
+            crate::events::KIND => self.triggers.deliver(parse(&job.payload)?).await,
+            crate::schedules::KIND => self.triggers.fire(parse(&job.payload)?).await,
             other => {
                 tracing::error!(job.id, kind = other, "unknown job kind; dropping it");
                 Ok(())

@@ -15,25 +15,32 @@ mod builds;
 pub mod caller;
 pub mod deployments;
 mod error;
+pub mod events;
 pub mod executions;
 pub mod functions;
 pub mod jobs;
+pub mod jwt;
+pub mod origins;
 pub mod ports;
 pub mod projects;
+pub mod rate_limits;
 pub mod runtimes;
+mod schedules;
+mod triggers;
 mod upload;
 mod validate;
 pub mod variables;
 
-pub use auth::Auth;
+pub use auth::{Auth, AuthPolicy, Credentials};
 pub use caller::{Caller, Identity};
 pub use deployments::Deployments;
 pub use error::{Error, Result};
 pub use executions::Executions;
 pub use functions::Functions;
 pub use jobs::Worker;
-use ports::Invoker;
+use ports::{Clock, Invoker};
 pub use projects::Projects;
+pub use rate_limits::{RateLimitSettings, RateLimitStatus, RateLimits};
 pub use runtimes::Runtimes;
 pub use variables::Variables;
 
@@ -46,6 +53,10 @@ pub struct Settings {
     pub size_limit: u64,
     /// How long a build may take.
     pub build_timeout: Duration,
+    /// JWTs and browser origins: how keyless callers are identified and checked.
+    pub auth: AuthPolicy,
+    /// The rate limit of Create Execution.
+    pub rate_limit: RateLimitSettings,
 }
 
 impl Default for Settings {
@@ -54,6 +65,8 @@ impl Default for Settings {
             max_timeout: 900,
             size_limit: 30_000_000,
             build_timeout: Duration::from_secs(900),
+            auth: AuthPolicy::default(),
+            rate_limit: RateLimitSettings::default(),
         }
     }
 }
@@ -66,6 +79,19 @@ pub struct Parts {
     pub invoker: Arc<dyn Invoker>,
     pub runtimes: Vec<Runtime>,
     pub settings: Settings,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// What the services share.
+#[derive(Debug, Clone)]
+pub(crate) struct Context {
+    pub store: Arc<dyn Store>,
+    pub blobs: Blobs,
+    pub invoker: Arc<dyn Invoker>,
+    pub runtimes: Runtimes,
+    pub queue: jobs::Queue,
+    pub events: events::Events,
+    pub clock: Arc<dyn Clock>,
 }
 
 /// Every service, built once at start-up and shared by the API handlers.
@@ -78,6 +104,7 @@ pub struct Services {
     pub runtimes: Runtimes,
     pub deployments: Deployments,
     pub executions: Executions,
+    pub rate_limits: RateLimits,
     /// Runs the queued jobs; the binary starts it (`Worker::run`) in the roles that work.
     pub worker: Worker,
 }
@@ -90,44 +117,49 @@ impl Services {
             invoker,
             runtimes,
             settings,
+            clock,
         } = parts;
-        let auth = Auth::new(store.clone());
-        let runtimes = Runtimes::new(runtimes);
-        let queue = jobs::Queue::default();
+        let auth = Auth::new(store.clone()).with_policy(settings.auth.clone());
+        let rate_limits = RateLimits::new(store.clone(), settings.rate_limit);
+        let context = Context {
+            events: events::Events::new(store.clone()),
+            runtimes: Runtimes::new(runtimes),
+            queue: jobs::Queue::default(),
+            store,
+            blobs,
+            invoker,
+            clock,
+        };
         let executions = Executions::new(
-            store.clone(),
-            blobs.clone(),
-            invoker.clone(),
-            runtimes.clone(),
-            queue.clone(),
+            context.store.clone(),
+            context.blobs.clone(),
+            context.invoker.clone(),
+            context.runtimes.clone(),
+            context.queue.clone(),
+            context.events.clone(),
         );
-        let builds = builds::Builds::new(
-            store.clone(),
-            blobs.clone(),
-            invoker.clone(),
-            runtimes.clone(),
-            settings.build_timeout,
+        let triggers = triggers::Triggers::new(
+            context.store.clone(),
+            executions.clone(),
+            context.clock.clone(),
+        );
+        let worker = Worker::new(
+            context.store.clone(),
+            context.queue.clone(),
+            builds::Builds::new(&context, settings.build_timeout),
+            executions.clone(),
+            triggers,
+            context.clock.clone(),
         );
         Self {
-            projects: Projects::new(store.clone(), auth.clone()),
-            functions: Functions::new(
-                store.clone(),
-                blobs.clone(),
-                invoker.clone(),
-                runtimes.clone(),
-                settings.max_timeout,
-            ),
-            variables: Variables::new(store.clone()),
-            deployments: Deployments::new(
-                store.clone(),
-                blobs,
-                invoker,
-                queue.clone(),
-                settings.size_limit,
-            ),
-            worker: Worker::new(store, queue, builds, executions.clone()),
+            projects: Projects::new(context.store.clone(), auth.clone()),
+            functions: Functions::new(&context, settings.max_timeout),
+            variables: Variables::new(context.store.clone()),
+            deployments: Deployments::new(&context, settings.size_limit),
+            runtimes: context.runtimes.clone(),
+            worker,
             executions,
-            runtimes,
+            rate_limits,
             auth,
         }
     }

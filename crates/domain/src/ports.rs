@@ -92,3 +92,18 @@ pub trait Invoker: Send + Sync + std::fmt::Debug {
     /// Stops the warm instances of a deployment (it was deleted, or replaced).
     async fn retire(&self, project: &ProjectId, deployment: &DeploymentId);
 }
+
+/// The time, as the use cases see it: injected so schedules can be tested without waiting.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    fn now(&self) -> functiond_types::Timestamp;
+}
+
+/// The real time.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> functiond_types::Timestamp {
+        functiond_types::Timestamp::now()
+    }
+}

@@ -9,7 +9,7 @@ use std::path::{Component, Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use functiond_domain::ports::{BuildOutcome, BuildRequest};
-use functiond_sandbox::Spec;
+use functiond_sandbox::{Bind, Jail, Spec};
 
 use crate::archive;
 use crate::protocol::truncate;
@@ -36,6 +36,8 @@ pub(crate) struct Config {
     pub(crate) output_limit: usize,
     /// The operator's extra environment for install commands.
     pub(crate) env: Vec<(String, String)>,
+    /// The sandbox install commands run in; `None` runs them as plain processes.
+    pub(crate) jail: Option<Jail>,
 }
 
 /// Runs one build on a blocking thread.
@@ -119,14 +121,28 @@ fn run(config: &Config, request: &BuildRequest) -> BuildOutcome {
         Err(message) => return output.fail(message),
     };
     let mut output = output;
+    let private_home = config.home.join(request.deployment.as_str());
+    let _cleanup = RemoveOnDrop(config.jail.as_ref().map(|_| private_home.clone()));
     for step in steps {
         let left = deadline.saturating_duration_since(Instant::now());
-        let spec = step.spec.timeout(left).output_limit(config.output_limit);
+        let mut spec = step.spec.timeout(left).output_limit(config.output_limit);
+        if let Some(jail) = &config.jail {
+            match confine(spec, jail.clone(), config, request, &private_home) {
+                Ok(confined) => spec = confined,
+                Err(error) => {
+                    tracing::error!(%error, "cannot prepare the build's sandbox");
+                    return output.fail("The build could not be started on this server.".into());
+                }
+            }
+        }
         let outcome = match functiond_sandbox::run(&spec) {
             Ok(outcome) => outcome,
             Err(error) => return output.fail(format!("`{}` could not start: {error}", step.name)),
         };
         output.append(&outcome.stdout, &outcome.stderr);
+        if let Some(hit) = outcome.limit {
+            return output.fail(format!("`{}` stopped: {hit}", step.name));
+        }
         if outcome.timed_out {
             return output.fail(format!(
                 "The build timed out after {} seconds.",
@@ -142,6 +158,62 @@ fn run(config: &Config, request: &BuildRequest) -> BuildOutcome {
         }
     }
     output.finish(true)
+}
+
+/// Removes a build's private home when the build ends.
+struct RemoveOnDrop(Option<PathBuf>);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.0 {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// Puts an install step in the build's sandbox. It may write to the code directory and to a
+/// home of its own (npm's cache included: a cache shared between builds would let one tenant's
+/// build plant packages in another's), and read the interpreter's installation and the files
+/// the operator's build environment names (CA bundles, local wheel folders).
+fn confine(
+    mut spec: Spec,
+    mut jail: Jail,
+    config: &Config,
+    request: &BuildRequest,
+    home: &Path,
+) -> std::io::Result<Spec> {
+    std::fs::create_dir_all(home)?;
+    for (key, value) in &mut spec.env {
+        if key == "HOME" && *value == config.home.display().to_string() {
+            *value = home.display().to_string();
+        }
+        if key == "npm_config_cache" {
+            *value = home.join(".npm").display().to_string();
+        }
+    }
+    jail.binds.push(Bind::lent(&request.code_dir));
+    jail.binds.push(Bind::lent(home));
+    let interpreter = Path::new(&request.runtime.image);
+    jail.binds
+        .extend(shims::installation(interpreter).map(Bind::read_only));
+    // npm is a script run by node; its package may live outside /usr.
+    if let Some(script) = spec.args.first().map(Path::new)
+        && script.is_absolute()
+        && script.is_file()
+        && let Some(package) = script.parent().and_then(Path::parent)
+        && !package.starts_with("/usr")
+    {
+        jail.binds.push(Bind::read_only(package));
+    }
+    for (_, value) in &config.env {
+        for word in value.split([' ', ':', ',']) {
+            let path = Path::new(word);
+            if path.is_absolute() && path.exists() {
+                jail.binds.push(Bind::read_only(path));
+            }
+        }
+    }
+    Ok(spec.jail(jail))
 }
 
 /// Whether the entrypoint names a file inside the code directory (it may not climb out).

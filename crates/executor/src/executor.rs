@@ -48,7 +48,25 @@ pub struct Settings {
     /// proxies, CA bundles (`NODE_EXTRA_CA_CERTS`, `PIP_INDEX_URL`, `HTTPS_PROXY`, ...). Builds
     /// inherit nothing from the server's own environment; a function's variables override these.
     pub build_env: Vec<(String, String)>,
+    /// The sandbox instances and builds run in; `None` runs them as plain processes, which
+    /// is only fit for development (`--insecure-no-sandbox`).
+    pub sandbox: Option<functiond_sandbox::Sandbox>,
+    /// Memory, cpu and process limits of each instance (`--functions-memory` ...). Builds get
+    /// at least [`BUILD_MEMORY`] and [`BUILD_PIDS`]: package managers need more.
+    pub limits: functiond_sandbox::Limits,
+    /// What network instances have (none by default).
+    pub functions_network: functiond_sandbox::Network,
+    /// What network builds have (egress by default: package managers need the registries).
+    pub build_network: functiond_sandbox::Network,
+    /// Host paths every instance sees besides its own (none by default; the tests share a
+    /// writable folder with their functions this way).
+    pub extra_binds: Vec<functiond_sandbox::Bind>,
 }
+
+/// The least memory a build's sandbox gets, whatever the instances' limit.
+pub const BUILD_MEMORY: u64 = 2048 * 1024 * 1024;
+/// The least processes and threads a build's sandbox gets.
+pub const BUILD_PIDS: u64 = 1024;
 
 impl Settings {
     /// The defaults, working in `work_dir`.
@@ -68,7 +86,35 @@ impl Settings {
                 .map(PathBuf::from)
                 .collect(),
             build_env: Vec::new(),
+            sandbox: None,
+            limits: functiond_sandbox::Limits::default(),
+            functions_network: functiond_sandbox::Network::None,
+            build_network: functiond_sandbox::Network::Egress(functiond_sandbox::Egress::default()),
+            extra_binds: Vec::new(),
         }
+    }
+
+    /// How instances are confined, when there is a sandbox.
+    fn instance_jail(&self) -> Option<functiond_sandbox::Jail> {
+        let sandbox = self.sandbox.as_ref()?;
+        let mut jail = functiond_sandbox::Jail::new(sandbox);
+        jail.limits = self.limits;
+        jail.network = self.functions_network.clone();
+        jail.binds.extend(self.extra_binds.iter().cloned());
+        Some(jail)
+    }
+
+    /// How builds are confined, when there is a sandbox: the instances' limits (memory and
+    /// processes raised to what package managers need), a larger `/tmp` and larger files.
+    fn build_jail(&self) -> Option<functiond_sandbox::Jail> {
+        let mut jail = self.instance_jail()?;
+        jail.limits.memory_bytes = jail.limits.memory_bytes.map(|m| m.max(BUILD_MEMORY));
+        jail.limits.pids = jail.limits.pids.map(|p| p.max(BUILD_PIDS));
+        jail.tmp_size = 512 * 1024 * 1024;
+        jail.network = self.build_network.clone();
+        jail.binds.clear();
+        jail.file_size = 1024 * 1024 * 1024;
+        Some(jail)
     }
 }
 
@@ -118,10 +164,13 @@ impl Executor {
         restrict(&sockets)?;
         clear_stale_sockets(&sockets);
         let shims_dir = work_dir.join("runtimes");
-        let shims = Shims::install(&shims_dir).map_err(|source| ExecutorError::WorkDir {
-            path: shims_dir,
-            source,
-        })?;
+        let shims = Shims::install(&shims_dir)
+            .map_err(|source| ExecutorError::WorkDir {
+                path: shims_dir,
+                source,
+            })?
+            .confined(settings.instance_jail());
+        let build_jail = settings.build_jail();
         let pool = Pool::new(
             pool::Limits {
                 max_instances: settings.max_instances.max(1),
@@ -144,6 +193,7 @@ impl Executor {
                 tool_path: settings.tool_path,
                 env: settings.build_env,
                 output_limit: settings.build_output_limit,
+                jail: build_jail,
             },
         })
     }

@@ -90,21 +90,27 @@ impl Instance {
         let listener = UnixListener::bind(socket)
             .map_err(|e| spawn_error(format!("cannot listen on {}: {e}", socket.display())))?;
         let _socket_file = SocketFile(socket.to_owned());
+        // A sandboxed shim runs as a user of its own; the directory (0700) keeps everyone
+        // else away from the socket, and the peer check below keeps other processes out.
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o666));
+        }
         let deadline = Instant::now() + timeout;
         let mut process = tokio::task::spawn_blocking(move || functiond_sandbox::spawn(&spec))
             .await
             .map_err(|e| spawn_error(e.to_string()))?
             .map_err(|e| spawn_error(e.to_string()))?;
-        let group = process.id();
+        let pid = process.id();
         let mut poll = tokio::time::interval(POLL);
         loop {
             tokio::select! {
                 accepted = listener.accept() => {
                     let Ok((stream, _)) = accepted else { continue };
-                    if belongs_to(&stream, group) {
+                    if belongs_to(&stream, &process) {
                         return Ok(Self { process, stream, served: 0 });
                     }
-                    tracing::warn!(group, "refused a connection from outside the instance");
+                    tracing::warn!(pid, "refused a connection from outside the instance");
                 }
                 _ = poll.tick() => {
                     if let Ok(Some(_)) = process.exited() {
@@ -191,7 +197,15 @@ async fn finish(mut process: functiond_sandbox::Instance, mark: u64) -> (Exit, S
     let ended = tokio::task::spawn_blocking(move || {
         let exit = process.kill();
         process.settle(SETTLE);
-        (exit, process.stderr_since(mark))
+        let mut stderr = process.stderr_since(mark);
+        // Say plainly when a limit is why it died (a memory kill leaves no words of its own).
+        if let Some(hit) = process.limit_hit() {
+            if !stderr.is_empty() && !stderr.ends_with(b"\n") {
+                stderr.push(b'\n');
+            }
+            stderr.extend_from_slice(hit.to_string().as_bytes());
+        }
+        (exit, stderr)
     })
     .await;
     match ended {
@@ -218,17 +232,12 @@ fn tail(bytes: &[u8], limit: usize) -> String {
     text[start..].to_owned()
 }
 
-/// Whether the peer of `stream` is the instance's process or one of its group.
-fn belongs_to(stream: &UnixStream, group: u32) -> bool {
-    let Some(pid) = stream.peer_cred().ok().and_then(|cred| cred.pid()) else {
-        return false;
-    };
-    if u32::try_from(pid).ok() == Some(group) {
-        return true;
-    }
-    let peer = nix::unistd::Pid::from_raw(pid);
-    nix::unistd::getpgid(Some(peer))
-        .is_ok_and(|pgid| u32::try_from(pgid.as_raw()).ok() == Some(group))
+/// Whether the peer of `stream` is the instance (a process of its sandbox, or of its
+/// process group when unsandboxed).
+fn belongs_to(stream: &UnixStream, process: &functiond_sandbox::Instance) -> bool {
+    stream
+        .peer_cred()
+        .is_ok_and(|cred| process.owns_peer(cred.pid(), cred.uid()))
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use functiond_sandbox::Spec;
+use functiond_sandbox::{Bind, Jail, Spec};
 use functiond_types::runtime::Runtime;
 
 const NODE_SHIM: &str = include_str!("../runtimes/node/shim.cjs");
@@ -17,9 +17,10 @@ const PYTHON_SHIM: &str = include_str!("../runtimes/python/shim.py");
 const INSTANCE_OUTPUT: usize = 64 * 1024;
 
 /// The variables that change from one execution to the next. They reach the handler in
-/// `req.variables` but never the process environment: an instance serves many executions,
-/// and one caller's JWT or data must not show up in another's `process.env`. Leaving them out
-/// is also what lets executions with different callers share a warm instance.
+/// `req.variables`, and the shim puts them in the process environment only for the length of
+/// the call: an instance serves many executions, and one caller's JWT or data must not show up
+/// in another's `process.env`. Keeping them out of the start environment is also what lets
+/// executions with different callers share a warm instance.
 pub(crate) const PER_EXECUTION: &[&str] = &[
     "APPWRITE_FUNCTION_TRIGGER",
     "APPWRITE_FUNCTION_EVENT",
@@ -55,11 +56,14 @@ impl Language {
     }
 }
 
-/// Where the shims were written.
+/// Where the shims were written, and the sandbox instances start in.
 #[derive(Debug, Clone)]
 pub(crate) struct Shims {
     node: PathBuf,
     python: PathBuf,
+    dir: PathBuf,
+    /// `None`: instances run as plain processes (`--insecure-no-sandbox`).
+    jail: Option<Jail>,
 }
 
 impl Shims {
@@ -73,7 +77,18 @@ impl Shims {
             }
             std::fs::write(path, text)?;
         }
-        Ok(Self { node, python })
+        Ok(Self {
+            node,
+            python,
+            dir: dir.to_owned(),
+            jail: None,
+        })
+    }
+
+    /// Instances start in sandboxes confined by `jail` (plus what each one needs to see).
+    pub(crate) fn confined(mut self, jail: Option<Jail>) -> Self {
+        self.jail = jail;
+        self
     }
 
     /// How to start an instance of a deployment whose shim will connect to `socket`.
@@ -93,8 +108,28 @@ impl Shims {
             .cwd(instance.code_dir)
             .output_limit(INSTANCE_OUTPUT);
         spec.env = environment(instance.variables, PER_EXECUTION);
+        if let Some(jail) = &self.jail {
+            // Read-only: the interpreter's installation, the shims, the code, and the socket
+            // the shim reports back on (unix sockets work across network namespaces).
+            let mut jail = jail.clone();
+            jail.binds
+                .extend(installation(Path::new(&instance.runtime.image)).map(Bind::read_only));
+            jail.binds.push(Bind::read_only(&self.dir));
+            jail.binds.push(Bind::read_only(instance.code_dir));
+            jail.binds.push(Bind::read_only(socket));
+            spec = spec.jail(jail);
+        }
         spec
     }
+}
+
+/// The installation an interpreter belongs to (`/opt/python/3.11/bin/python3` →
+/// `/opt/python/3.11`), which must be visible for it to find its libraries. Interpreters
+/// under `/usr` need nothing: every sandbox sees `/usr`.
+pub(crate) fn installation(interpreter: &Path) -> Option<PathBuf> {
+    let real = std::fs::canonicalize(interpreter).ok()?;
+    let prefix = real.parent()?.parent()?.to_owned();
+    (!prefix.starts_with("/usr") && prefix != Path::new("/")).then_some(prefix)
 }
 
 /// The few things that decide what an instance runs.

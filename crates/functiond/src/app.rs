@@ -6,7 +6,9 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::sync::Arc;
 
-use functiond_domain::{Auth, Parts, Projects, Services, Settings};
+use functiond_domain::origins::AllowedOrigins;
+use functiond_domain::ports::SystemClock;
+use functiond_domain::{Auth, AuthPolicy, Parts, Projects, Services, Settings};
 use functiond_executor::{Executor, Settings as ExecutorSettings};
 use functiond_store::{Blobs, Cipher, Store};
 use rand::RngCore;
@@ -95,6 +97,10 @@ pub fn services(
         tracing::warn!("no runtimes found: install node or python3, or give --runtimes-file");
     }
     let mut executor = ExecutorSettings::new(config.data_dir.join("run"));
+    executor.sandbox = sandbox(config)?;
+    executor.limits = config.limits;
+    executor.functions_network = config.functions_network.clone();
+    executor.build_network = config.build_network.clone();
     executor.idle_ttl = config.idle_ttl;
     executor.max_instances = config.max_instances;
     executor.build_env = config.build_env.clone();
@@ -104,13 +110,44 @@ pub fn services(
         blobs: Blobs::new(config.data_dir.join("files")),
         invoker: executor.clone(),
         runtimes,
+        clock: Arc::new(SystemClock),
         settings: Settings {
             max_timeout: config.max_timeout,
             size_limit: config.size_limit,
             build_timeout: config.build_timeout,
+            auth: AuthPolicy {
+                jwt: crate::jwt::verifier(&config.access)?,
+                origins: AllowedOrigins::parse(&config.access.allowed_origins)
+                    .map_err(|message| Error::Usage { message })?,
+            },
+            rate_limit: config.access.rate_limit,
         },
     };
     Ok((Services::new(parts), executor))
+}
+
+/// The sandbox functions and builds run in, checked now; `None` (with a loud warning) only
+/// when the operator asked for `--insecure-no-sandbox`.
+fn sandbox(config: &Config) -> Result<Option<functiond_sandbox::Sandbox>, Error> {
+    if !config.sandbox {
+        tracing::warn!(
+            "INSECURE: --insecure-no-sandbox is set; functions and builds run as plain processes \
+             of the server's user, without isolation or limits. Anyone who can deploy a function \
+             controls this server and its data. Use this for development only."
+        );
+        return Ok(None);
+    }
+    match functiond_sandbox::Sandbox::favor_fast_cgroup_moves() {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::info!("no cgroup2 mount: cgroup moves stay slow (about 10 ms per start)")
+        }
+        Err(error) => tracing::warn!(%error, "cgroup moves stay slow (about 10 ms per start)"),
+    }
+    let sandbox = functiond_sandbox::Sandbox::new(functiond_sandbox::SandboxConfig::default())
+        .map_err(|source| Error::Sandbox { source })?;
+    tracing::info!(limits = ?config.limits, "functions and builds run in sandboxes");
+    Ok(Some(sandbox))
 }
 
 /// What the operator commands (`project create`, `key create`) need: no executor, so they can

@@ -10,6 +10,9 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use functiond_executor::runtimes::Discovery;
 
+mod access;
+pub use access::{Access, AccessArgs, JwtCommand, JwtCreateArgs};
+
 /// functiond: a self-hosted serverless functions server that speaks the Appwrite Functions
 /// API (1.0), so the official Appwrite SDKs and CLI work against it unchanged.
 #[derive(Debug, Parser)]
@@ -53,7 +56,7 @@ pub enum Command {
     /// Run the API server. On its first start with an empty database it creates project
     /// `default` and an API key with every scope, prints them, and saves them in
     /// `<data-dir>/bootstrap.json`.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage projects.
     #[command(subcommand)]
     Project(ProjectCommand),
@@ -62,6 +65,9 @@ pub enum Command {
     Key(KeyCommand),
     /// Apply pending database migrations and exit (`serve` also applies them at start).
     Migrate,
+    /// Mint JWTs for testing.
+    #[command(subcommand)]
+    Jwt(JwtCommand),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -121,6 +127,63 @@ npm_config_registry,PIP_INDEX_URL,PIP_EXTRA_INDEX_URL,PIP_FIND_LINKS,PIP_CERT,PI
     /// How many background jobs (builds, asynchronous executions) run at once.
     #[arg(long, env = "FUNCTIOND_WORKERS", default_value_t = 4)]
     pub workers: usize,
+
+    /// Memory per function instance, in MB; 0 means no limit [default: 512; alias
+    /// `_APP_FUNCTIONS_MEMORY`]. Builds get at least 2048.
+    #[arg(long, env = "FUNCTIOND_FUNCTIONS_MEMORY")]
+    pub functions_memory: Option<u64>,
+
+    /// CPU per function instance, in cores (`0.5`, `2`); 0 means no limit [default: 1; alias
+    /// `_APP_FUNCTIONS_CPUS`].
+    #[arg(long, env = "FUNCTIOND_FUNCTIONS_CPUS")]
+    pub functions_cpus: Option<f64>,
+
+    /// Processes and threads per function instance; 0 means no limit [default: 256]. Builds
+    /// get at least 1024.
+    #[arg(long, env = "FUNCTIOND_FUNCTIONS_PIDS")]
+    pub functions_pids: Option<u64>,
+
+    /// What network builds have: `egress` (through the sandbox's proxy, to public addresses
+    /// only: the package registries) or `none`.
+    #[arg(long, env = "FUNCTIOND_BUILD_NETWORK", default_value = "egress")]
+    pub build_network: NetworkMode,
+
+    /// What network function instances have: `none`, or `egress` (through the sandbox's
+    /// proxy, for clients that honour `HTTPS_PROXY`; public addresses only).
+    #[arg(long, env = "FUNCTIOND_FUNCTIONS_NETWORK", default_value = "none")]
+    pub functions_network: NetworkMode,
+
+    /// Address ranges sandboxes with egress may reach although they are private or local
+    /// (e.g. `10.0.0.0/8` for a registry mirror on the LAN), comma-separated.
+    #[arg(long, env = "FUNCTIOND_EGRESS_ALLOW", value_delimiter = ',')]
+    pub egress_allow: Vec<functiond_sandbox::Cidr>,
+
+    /// DEVELOPMENT ONLY: run functions and builds as plain processes of the server's user,
+    /// with no isolation and no limits. Anyone who can deploy a function then controls the
+    /// server and its data. Logged loudly at every start.
+    #[arg(long, env = "FUNCTIOND_INSECURE_NO_SANDBOX")]
+    pub insecure_no_sandbox: bool,
+
+    #[command(flatten)]
+    pub access: AccessArgs,
+}
+
+/// A sandbox network setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NetworkMode {
+    None,
+    Egress,
+}
+
+impl NetworkMode {
+    fn network(self, allow: &[functiond_sandbox::Cidr]) -> functiond_sandbox::Network {
+        match self {
+            Self::None => functiond_sandbox::Network::None,
+            Self::Egress => functiond_sandbox::Network::Egress(functiond_sandbox::Egress {
+                allow: allow.to_vec(),
+            }),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -195,6 +258,14 @@ pub struct Config {
     pub workers: usize,
     /// The server environment's values of the `--build-env` names that are set.
     pub build_env: Vec<(String, String)>,
+    /// JWTs, allowed origins, trusted proxies and the rate limit.
+    pub access: Access,
+    /// Run functions and builds in the sandbox (false only with `--insecure-no-sandbox`).
+    pub sandbox: bool,
+    /// Per-instance limits.
+    pub limits: functiond_sandbox::Limits,
+    pub functions_network: functiond_sandbox::Network,
+    pub build_network: functiond_sandbox::Network,
 }
 
 impl Config {
@@ -236,6 +307,26 @@ impl Config {
         config.max_instances = serve.functions_instances.max(1);
         config.workers = serve.workers.max(1);
         config.build_env = passed_through(&serve.build_env);
+        config.access = serve.access.resolve();
+        config.sandbox = sandbox_preview() && !serve.insecure_no_sandbox;
+        config.functions_network = serve.functions_network.network(&serve.egress_allow);
+        config.build_network = serve.build_network.network(&serve.egress_allow);
+        let defaults = functiond_sandbox::Limits::default();
+        let memory_mb = serve
+            .functions_memory
+            .or_else(|| alias_number("_APP_FUNCTIONS_MEMORY"));
+        let cpus = serve
+            .functions_cpus
+            .or_else(|| alias_number("_APP_FUNCTIONS_CPUS"));
+        config.limits = functiond_sandbox::Limits {
+            memory_bytes: memory_mb.map_or(defaults.memory_bytes, |mb| {
+                (mb > 0).then(|| mb.saturating_mul(1024 * 1024))
+            }),
+            cpus: cpus.map_or(defaults.cpus, |cpus| (cpus > 0.0).then_some(cpus)),
+            pids: serve
+                .functions_pids
+                .map_or(defaults.pids, |pids| (pids > 0).then_some(pids)),
+        };
         config
     }
 
@@ -260,8 +351,22 @@ impl Config {
             max_instances: 32,
             workers: 4,
             build_env: Vec::new(),
+            access: Access::default(),
+            sandbox: sandbox_preview(),
+            limits: functiond_sandbox::Limits::default(),
+            functions_network: functiond_sandbox::Network::None,
+            build_network: functiond_sandbox::Network::Egress(functiond_sandbox::Egress::default()),
         }
     }
+}
+
+/// Until the sandbox is the default: `FUNCTIOND_SANDBOX_PREVIEW=1` turns it on.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "config is the one module that reads the environment"
+)]
+fn sandbox_preview() -> bool {
+    std::env::var("FUNCTIOND_SANDBOX_PREVIEW").is_ok_and(|v| v == "1")
 }
 
 /// The named variables of the server's environment that are set.

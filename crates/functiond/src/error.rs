@@ -40,4 +40,10 @@ pub enum Error {
     },
     #[error("{message}")]
     Usage { message: String },
+    #[error(
+        "{source}. functiond runs functions only in a sandbox; fix the host (run as root, enable user namespaces and the memory, pids and cpu cgroup controllers), or pass --insecure-no-sandbox for development only"
+    )]
+    Sandbox {
+        source: functiond_sandbox::SandboxError,
+    },
 }

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod config;
 mod error;
+pub mod jwt;
 pub mod serve;
 
 pub use error::Error;

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use functiond::config::{Cli, Command, Config, KeyCommand, ProjectCommand};
+use functiond::config::{Cli, Command, Config, JwtCommand, KeyCommand, ProjectCommand};
 use functiond::serve::{Server, cancel_on_signals};
 use functiond::{Error, app};
 use functiond_types::scope::Scope;
@@ -75,6 +75,11 @@ async fn run(cli: Cli) -> Result<(), Error> {
             let (key, secret) = auth.create_key(&project, &name, scopes).await?;
             println!("created key {} for project {}", key.id, key.project_id);
             println!("{secret}");
+            Ok(())
+        }
+        Command::Jwt(JwtCommand::Create(args)) => {
+            let token = functiond::jwt::create(&args)?;
+            println!("{token}");
             Ok(())
         }
         Command::Migrate => {

@@ -24,6 +24,7 @@ pub struct Server {
     services: Arc<Services>,
     executor: Arc<Executor>,
     workers: usize,
+    api: functiond_api::ApiSettings,
     pub endpoint: String,
     pub bootstrap: Option<Bootstrap>,
 }
@@ -85,6 +86,9 @@ impl Server {
             services,
             executor,
             workers: config.workers,
+            api: functiond_api::ApiSettings {
+                trusted_proxies: config.access.trusted_proxies.clone(),
+            },
             endpoint,
             bootstrap,
         })
@@ -99,10 +103,14 @@ impl Server {
                 .clone()
                 .run(self.workers, shutdown.clone()),
         );
-        let router = functiond_api::router(self.services);
-        let served = axum::serve(self.listener, router)
-            .with_graceful_shutdown(async move { shutdown.cancelled().await })
-            .await;
+        let router = functiond_api::router(self.services, self.api);
+        // The peer address is the client's IP for the rate limit.
+        let served = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await;
         if let Err(error) = worker.await {
             tracing::error!(%error, "the job worker stopped abnormally");
         }

@@ -3,19 +3,22 @@
 //!
 //! Two ways to run: [`run`] to completion (a build step, a probe) and [`spawn`] for a
 //! long-lived process (a warm runtime instance) that its owner kills when done with it.
-//! Today a process runs as a plain child: with a clean environment (only what the spec
-//! names), in its own process group, with its output drained and bounded, no core dumps, and
-//! killed with its whole group when the deadline passes or its owner lets go. The namespaces,
-//! cgroups and seccomp recipe of DESIGN.md will replace the inside of [`process`] without
-//! changing this interface.
+//! Either way the process gets a clean environment (only what the spec names), its output
+//! drained and bounded, no core dumps, and is killed with everything it started when the
+//! deadline passes or its owner lets go.
+//!
+//! A spec with a [`Jail`] runs in a sandbox built by the recipe of DESIGN.md (namespaces, a
+//! fresh root, cgroups, seccomp: see [`jail`]); one without runs as a plain child in its
+//! own process group, which is only fit for trusted programs and development.
 
 mod capture;
+pub mod jail;
 mod process;
 
 use std::path::PathBuf;
-use std::thread;
 use std::time::{Duration, Instant};
 
+pub use jail::{Bind, Cidr, Egress, Jail, LimitHit, Limits, Network, Sandbox, SandboxConfig};
 pub use process::{Exit, Instance, spawn};
 
 use crate::capture::Keep;
@@ -33,6 +36,8 @@ pub struct Spec {
     /// Output kept per stream; the rest is read and dropped so the process never blocks.
     /// [`run`] keeps the first bytes, [`spawn`] the last ones.
     pub output_limit: usize,
+    /// The sandbox to run in; `None` runs a plain child (trusted programs only).
+    pub jail: Option<Jail>,
 }
 
 impl Spec {
@@ -44,7 +49,13 @@ impl Spec {
             cwd: None,
             timeout: Duration::from_secs(10),
             output_limit: 1024 * 1024,
+            jail: None,
         }
+    }
+
+    pub fn jail(mut self, jail: Jail) -> Self {
+        self.jail = Some(jail);
+        self
     }
 
     pub fn arg(mut self, arg: impl Into<String>) -> Self {
@@ -91,6 +102,8 @@ pub struct Outcome {
     pub stderr: Vec<u8>,
     pub timed_out: bool,
     pub duration: Duration,
+    /// A sandbox limit the process ran into, if one did.
+    pub limit: Option<LimitHit>,
 }
 
 impl Outcome {
@@ -108,6 +121,13 @@ pub enum SandboxError {
     },
     #[error("lost track of the process: {source}")]
     Wait { source: std::io::Error },
+    /// The host cannot sandbox at all (a missing kernel feature or privilege).
+    #[error("sandboxing is not available on this host: {message}")]
+    Unavailable { message: String },
+    #[error("cannot set up the sandbox: {message}")]
+    Setup { message: String },
+    #[error("cgroups: {message}")]
+    Cgroup { message: String },
 }
 
 /// Runs the spec to completion (or to its deadline) and reports what happened. Whatever the
@@ -121,10 +141,12 @@ pub fn run(spec: &Spec) -> Result<Outcome, SandboxError> {
         if process.exited()?.is_some() {
             break false;
         }
-        if Instant::now() >= deadline {
+        let now = Instant::now();
+        if now >= deadline {
             break true;
         }
-        thread::sleep(Duration::from_millis(5));
+        // Woken as soon as it exits (or at the deadline, or after a while to look again).
+        process.wait_exit((deadline - now).min(Duration::from_millis(100)));
     };
     let exit = process.kill()?;
     // A descendant that left the group may hold the pipes open; don't wait for it forever.
@@ -136,12 +158,14 @@ pub fn run(spec: &Spec) -> Result<Outcome, SandboxError> {
         stderr,
         timed_out,
         duration: started.elapsed(),
+        limit: process.limit_hit(),
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::thread;
 
     #[test]
     fn captures_output_and_exit_code() {

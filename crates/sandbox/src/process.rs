@@ -1,9 +1,10 @@
 //! A started process and the one way to start it. Every process gets a clean environment
-//! (only what the spec names), a null stdin, its own process group (so one signal reaches
-//! everything it started), no core dumps, and a generous open-files limit.
+//! (only what the spec names), a null stdin, no core dumps, and its output drained.
 //!
-//! Gap until the namespace sandbox lands: a descendant that calls `setsid` (or `setpgid`)
-//! leaves the group and survives [`Instance::kill`]. A pid namespace closes that gap.
+//! A spec with a [`crate::Jail`] runs in a sandbox (see [`crate::jail`]): killing it kills
+//! everything it started. A spec without one runs as a plain child in its own process group
+//! (the development mode): a descendant that calls `setsid` (or `setpgid`) leaves the group
+//! and survives [`Instance::kill`].
 
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
@@ -16,6 +17,7 @@ use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid};
 use nix::unistd::Pid;
 
 use crate::capture::{Capture, Keep};
+use crate::jail::{self, LimitHit};
 use crate::{SandboxError, Spec};
 
 /// The soft open-files limit a process gets (capped by the server's own hard limit).
@@ -44,10 +46,10 @@ impl std::fmt::Display for Exit {
 }
 
 /// A running (or finished, not yet reaped) process started from a [`Spec`]. Dropping it kills
-/// its whole process group.
+/// it with everything it started.
 #[derive(Debug)]
 pub struct Instance {
-    child: Child,
+    handle: Handle,
     stdout: Capture,
     stderr: Capture,
     /// Set once the process has been reaped; its pid may then belong to someone else.
@@ -61,7 +63,22 @@ pub fn spawn(spec: &Spec) -> Result<Instance, SandboxError> {
     start(spec, Keep::Tail)
 }
 
+#[derive(Debug)]
+enum Handle {
+    Plain(Child),
+    Jailed(Box<jail::Process>),
+}
+
 pub(crate) fn start(spec: &Spec, keep: Keep) -> Result<Instance, SandboxError> {
+    if let Some(jail) = &spec.jail {
+        let started = jail::start(spec, jail)?;
+        return Ok(Instance {
+            handle: Handle::Jailed(Box::new(started.process)),
+            stdout: Capture::start(Some(started.stdout), spec.output_limit, keep),
+            stderr: Capture::start(Some(started.stderr), spec.output_limit, keep),
+            reaped: None,
+        });
+    }
     let mut command = Command::new(&spec.program);
     command
         .args(&spec.args)
@@ -88,7 +105,7 @@ pub(crate) fn start(spec: &Spec, keep: Keep) -> Result<Instance, SandboxError> {
     let stdout = Capture::start(child.stdout.take(), spec.output_limit, keep);
     let stderr = Capture::start(child.stderr.take(), spec.output_limit, keep);
     Ok(Instance {
-        child,
+        handle: Handle::Plain(child),
         stdout,
         stderr,
         reaped: None,
@@ -117,13 +134,33 @@ fn limit_resources(command: &mut Command, open_files: Option<(u64, u64)>) {
 }
 
 impl Instance {
-    /// The process id (which is also its process group id).
+    /// The process id: of the process itself, or of the sandbox's PID 1 (as the host sees it).
     pub fn id(&self) -> u32 {
-        self.child.id()
+        match &self.handle {
+            Handle::Plain(child) => child.id(),
+            Handle::Jailed(process) => process.id(),
+        }
     }
 
     fn pid(&self) -> Pid {
-        Pid::from_raw(i32::try_from(self.child.id()).unwrap_or(i32::MAX))
+        Pid::from_raw(i32::try_from(self.id()).unwrap_or(i32::MAX))
+    }
+
+    /// Whether a peer process (say, the other end of a unix socket, as `SO_PEERCRED` gives
+    /// it) belongs to this instance: in a sandbox, whether it runs as the sandbox's own host
+    /// uid (no other sandbox has it); otherwise, whether it is in the process group.
+    pub fn owns_peer(&self, pid: Option<i32>, uid: u32) -> bool {
+        match &self.handle {
+            Handle::Jailed(process) => process.host_uid() == Some(uid),
+            Handle::Plain(_) => {
+                let Some(pid) = pid else { return false };
+                if u32::try_from(pid).ok() == Some(self.id()) {
+                    return true;
+                }
+                nix::unistd::getpgid(Some(Pid::from_raw(pid)))
+                    .is_ok_and(|group| group == self.pid())
+            }
+        }
     }
 
     /// Whether the process has ended, without waiting. An ended process is left unreaped
@@ -132,6 +169,9 @@ impl Instance {
     pub fn exited(&mut self) -> Result<Option<Exit>, SandboxError> {
         if let Some(exit) = self.reaped {
             return Ok(Some(exit));
+        }
+        if let Handle::Jailed(process) = &mut self.handle {
+            return process.exited();
         }
         let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
         match waitid(Id::Pid(self.pid()), flags) {
@@ -150,26 +190,56 @@ impl Instance {
         }
     }
 
-    /// Kills the whole process group (if anything of it is left) and reaps the process.
+    /// Kills the process with everything it started (if anything is left) and reaps it.
     /// Blocking, but only briefly: a killed process is reaped at once.
     pub fn kill(&mut self) -> Result<Exit, SandboxError> {
         if let Some(exit) = self.reaped {
             return Ok(exit);
         }
-        // The leader is not reaped yet, so the group id is still ours to signal.
-        if killpg(self.pid(), Signal::SIGKILL).is_err() {
-            let _ = self.child.kill();
-        }
-        let status = self
-            .child
-            .wait()
-            .map_err(|source| SandboxError::Wait { source })?;
-        let exit = Exit {
-            code: status.code(),
-            signal: std::os::unix::process::ExitStatusExt::signal(&status),
+        let pid = self.pid();
+        let exit = match &mut self.handle {
+            Handle::Jailed(process) => process.kill()?,
+            Handle::Plain(child) => {
+                // The leader is not reaped yet, so the group id is still ours to signal.
+                if killpg(pid, Signal::SIGKILL).is_err() {
+                    let _ = child.kill();
+                }
+                let status = child
+                    .wait()
+                    .map_err(|source| SandboxError::Wait { source })?;
+                Exit {
+                    code: status.code(),
+                    signal: std::os::unix::process::ExitStatusExt::signal(&status),
+                }
+            }
         };
         self.reaped = Some(exit);
         Ok(exit)
+    }
+
+    /// The host uid of a sandboxed workload (for tests that look for its processes).
+    #[cfg(test)]
+    pub(crate) fn handle_uid(&self) -> Option<u32> {
+        match &self.handle {
+            Handle::Jailed(process) => process.host_uid(),
+            Handle::Plain(_) => None,
+        }
+    }
+
+    /// Waits up to `timeout` for the process to end, without reaping it.
+    pub(crate) fn wait_exit(&self, timeout: Duration) {
+        if !wait_pidfd(self.id(), timeout) {
+            std::thread::sleep(timeout.min(Duration::from_millis(5)));
+        }
+    }
+
+    /// The cgroup limit the process ran into (memory, processes), known after
+    /// [`Instance::kill`]; always `None` outside a sandbox.
+    pub fn limit_hit(&self) -> Option<LimitHit> {
+        match &self.handle {
+            Handle::Jailed(process) => process.limit_hit(),
+            Handle::Plain(_) => None,
+        }
     }
 
     /// How many bytes the process has written to stdout so far (a mark for `stdout_since`).
@@ -205,6 +275,29 @@ impl Instance {
     pub(crate) fn take_output(&self) -> (Vec<u8>, Vec<u8>) {
         (self.stdout.contents(), self.stderr.contents())
     }
+}
+
+/// Waits on a pidfd until `pid` exits or `timeout` passes; false when pidfds are unavailable.
+#[expect(unsafe_code, reason = "pidfd_open has no wrapper in nix or std")]
+fn wait_pidfd(pid: u32, timeout: Duration) -> bool {
+    use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+    // SAFETY: pidfd_open returns a new descriptor (or -1) that we then own.
+    let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    let Ok(raw) = i32::try_from(raw) else {
+        return false;
+    };
+    if raw < 0 {
+        return false;
+    }
+    // SAFETY: `raw` is a fresh descriptor nobody else owns.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(raw) };
+    let millis = u16::try_from(timeout.as_millis()).unwrap_or(u16::MAX);
+    let mut fds = [nix::poll::PollFd::new(
+        pidfd.as_fd(),
+        nix::poll::PollFlags::POLLIN,
+    )];
+    let _ = nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(millis));
+    true
 }
 
 impl Drop for Instance {

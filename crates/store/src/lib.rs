@@ -47,7 +47,9 @@ pub struct KeySecret {
 }
 
 /// Everything functiond persists. Every method is scoped by project: no call can read or
-/// write another project's rows.
+/// write another project's rows. A write that takes `queued` jobs (builds, runs, event
+/// deliveries) adds them in the same transaction, so a crash never keeps the change and loses
+/// the work it needs, or the other way round.
 #[async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug {
     /// Applies the backend's pending migrations; returns how many ran.
@@ -63,7 +65,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     -> Result<Option<(ApiKey, String)>>;
 
     // Functions.
-    async fn create_function(&self, project: &ProjectId, function: &Function) -> Result<()>;
+    async fn create_function(
+        &self,
+        project: &ProjectId,
+        function: &Function,
+        queued: &[NewJob],
+    ) -> Result<()>;
     async fn get_function(
         &self,
         project: &ProjectId,
@@ -71,14 +78,28 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> Result<Option<FunctionWithVars>>;
     /// Replaces the stored settings of the function with the same ID (its creation time
     /// stays); false when there is none.
-    async fn update_function(&self, project: &ProjectId, function: &Function) -> Result<bool>;
+    async fn update_function(
+        &self,
+        project: &ProjectId,
+        function: &Function,
+        queued: &[NewJob],
+    ) -> Result<bool>;
     /// Deletes the function and its variables; false when there was none.
-    async fn delete_function(&self, project: &ProjectId, id: &FunctionId) -> Result<bool>;
+    async fn delete_function(
+        &self,
+        project: &ProjectId,
+        id: &FunctionId,
+        queued: &[NewJob],
+    ) -> Result<bool>;
     async fn list_functions(
         &self,
         project: &ProjectId,
         query: &ListQuery,
     ) -> Result<Page<FunctionWithVars>>;
+    /// Every event name any function of the project subscribes to.
+    async fn subscribed_events(&self, project: &ProjectId) -> Result<Vec<String>>;
+    /// The functions of the project subscribed to at least one of `names`.
+    async fn subscribers(&self, project: &ProjectId, names: &[String]) -> Result<Vec<FunctionId>>;
 
     // Variables (values are plaintext here; backends encrypt them at rest).
     async fn create_variable(&self, project: &ProjectId, variable: &Variable) -> Result<()>;
@@ -104,22 +125,31 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> Result<Vec<Variable>>;
 
     // Deployments and builds.
-    async fn create_deployment(&self, project: &ProjectId, deployment: &Deployment) -> Result<()>;
+    async fn create_deployment(
+        &self,
+        project: &ProjectId,
+        deployment: &Deployment,
+        queued: &[NewJob],
+    ) -> Result<()>;
     async fn get_deployment(
         &self,
         project: &ProjectId,
         id: &DeploymentId,
     ) -> Result<Option<DeploymentWithBuild>>;
     /// Replaces the stored deployment's mutable fields; false when there is none.
-    async fn update_deployment(&self, project: &ProjectId, deployment: &Deployment)
-    -> Result<bool>;
+    async fn update_deployment(
+        &self,
+        project: &ProjectId,
+        deployment: &Deployment,
+        queued: &[NewJob],
+    ) -> Result<bool>;
     /// Records a complete upload and queues its build, in one transaction; an activating
     /// deployment takes the `activate` flag from its siblings.
     async fn complete_upload(
         &self,
         project: &ProjectId,
         deployment: &Deployment,
-        build_job: &NewJob,
+        queued: &[NewJob],
     ) -> Result<bool>;
     /// Deletes a deployment and its builds, resetting its function's `deployment` if it was
     /// the active one; returns what was deleted.
@@ -127,6 +157,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         &self,
         project: &ProjectId,
         id: &DeploymentId,
+        queued: &[NewJob],
     ) -> Result<Option<Deployment>>;
     async fn list_deployments(
         &self,
@@ -135,12 +166,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         query: &ListQuery,
     ) -> Result<Page<DeploymentWithBuild>>;
     /// Stores a build as its deployment's current one, queuing `job` with it.
-    async fn save_build(
-        &self,
-        project: &ProjectId,
-        build: &Build,
-        job: Option<&NewJob>,
-    ) -> Result<()>;
+    async fn save_build(&self, project: &ProjectId, build: &Build, queued: &[NewJob])
+    -> Result<()>;
     /// Records a build's result; with `activate`, makes its deployment that function's active
     /// one in the same transaction.
     async fn finish_build(
@@ -156,9 +183,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         &self,
         project: &ProjectId,
         execution: &Execution,
-        job: Option<&NewJob>,
+        queued: &[NewJob],
     ) -> Result<()>;
-    async fn update_execution(&self, project: &ProjectId, execution: &Execution) -> Result<bool>;
+    async fn update_execution(
+        &self,
+        project: &ProjectId,
+        execution: &Execution,
+        queued: &[NewJob],
+    ) -> Result<bool>;
     /// Marks failed every unfinished execution that no job will finish (its job gave up).
     /// Only for a backend with a single server process, at its start.
     async fn fail_interrupted_executions(&self, at: Timestamp, stderr: &str) -> Result<u64>;
@@ -167,10 +199,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         project: &ProjectId,
         id: &ExecutionId,
     ) -> Result<Option<Execution>>;
+    /// With `visible_with`, only the executions whose `permissions` hold one of those
+    /// permission strings (what a user may read) are listed, counted and usable as cursors;
+    /// `None` lists them all.
     async fn list_executions(
         &self,
         project: &ProjectId,
         function: &FunctionId,
+        visible_with: Option<&[String]>,
         query: &ListQuery,
     ) -> Result<Page<Execution>>;
 
@@ -192,6 +228,27 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Frees every lease: for a backend with a single worker process, at its start.
     async fn release_job_leases(&self) -> Result<u64>;
     async fn count_jobs(&self) -> Result<u64>;
+
+    // Rate limits: hits counted per project, key and fixed window (named by its start).
+    /// Counts one hit of `key` in `window` unless `limit` hits are counted there already, as
+    /// one atomic step (servers sharing the database share the count). Answers the hits now
+    /// counted, this one included, or `None` when the window was full and nothing was counted.
+    async fn hit_rate_limit(
+        &self,
+        project: &ProjectId,
+        key: &str,
+        window: Timestamp,
+        limit: u64,
+    ) -> Result<Option<u64>>;
+    /// The hits counted for `key` in `window`.
+    async fn rate_limit_hits(
+        &self,
+        project: &ProjectId,
+        key: &str,
+        window: Timestamp,
+    ) -> Result<u64>;
+    /// Forgets the windows that started before `before`; answers how many.
+    async fn prune_rate_limits(&self, before: Timestamp) -> Result<u64>;
 }
 
 /// Opens the store a database URL names: `sqlite://path/to/file.db` (created if missing).

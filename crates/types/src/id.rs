@@ -104,6 +104,18 @@ id_type!(
     /// One run of a function.
     ExecutionId
 );
+id_type!(
+    /// A user, as named by the JWT the caller presents (functiond keeps no users of its own).
+    UserId
+);
+id_type!(
+    /// A team a JWT user is a member of.
+    TeamId
+);
+id_type!(
+    /// One membership of a user in a team.
+    MembershipId
+);
 
 #[cfg(test)]
 mod tests {

@@ -11,6 +11,7 @@ pub mod execution;
 pub mod function;
 pub mod id;
 pub mod job;
+pub mod model;
 pub mod project;
 pub mod query;
 pub mod roles;

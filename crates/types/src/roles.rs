@@ -6,6 +6,23 @@ use crate::id;
 
 pub const MAX_ROLES: usize = 100;
 
+/// The permission that lets holders of `role` read a record, written as Appwrite prints it:
+/// `read("user:abc")`.
+pub fn read_permission(role: &str) -> String {
+    format!("read(\"{role}\")")
+}
+
+/// The user whom `permissions` let read the record (`read("user:<id>")`), if any. On an
+/// execution that is the user who ran it.
+pub fn reading_user(permissions: &[String]) -> Option<&str> {
+    permissions.iter().find_map(|permission| {
+        permission
+            .strip_prefix("read(\"user:")?
+            .strip_suffix("\")")
+            .filter(|id| id::is_valid(id))
+    })
+}
+
 /// Checks one role string and says what is wrong with it.
 pub fn validate(role: &str) -> Result<(), String> {
     if role == "*" {
@@ -64,6 +81,16 @@ mod tests {
         ] {
             assert_eq!(validate(role), Ok(()), "{role}");
         }
+    }
+
+    #[test]
+    fn read_permissions_name_their_user() {
+        let permissions = vec![read_permission("user:abc")];
+        assert_eq!(permissions[0], "read(\"user:abc\")");
+        assert_eq!(reading_user(&permissions), Some("abc"));
+        assert_eq!(reading_user(&[read_permission("users")]), None);
+        assert_eq!(reading_user(&[read_permission("user:abc/verified")]), None);
+        assert_eq!(reading_user(&[]), None);
     }
 
     #[test]

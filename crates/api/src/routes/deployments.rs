@@ -6,12 +6,12 @@ use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
 use crate::auth::Authenticated;
-use crate::dto::{Deployment, Function, List};
 use crate::error::ApiResult;
 use crate::params::Params;
 use crate::path::{BuildPath, DeploymentPath, FunctionPath};
 use crate::routes::functions::list_input;
 use crate::{render, upload};
+use functiond_types::model::{Deployment, Function, List};
 
 pub async fn create(
     State(state): State<AppState>,

@@ -8,12 +8,12 @@ use functiond_types::execution::ExecutionStatus;
 
 use crate::AppState;
 use crate::auth::Authenticated;
-use crate::dto::{Execution, List};
 use crate::error::ApiResult;
 use crate::params::Params;
 use crate::path::{ExecutionPath, FunctionPath};
 use crate::render;
 use crate::routes::functions::list_input;
+use functiond_types::model::{Execution, List};
 
 pub async fn create(
     State(state): State<AppState>,

@@ -7,11 +7,11 @@ use functiond_domain::functions::{FunctionInput, ListInput};
 
 use crate::AppState;
 use crate::auth::Authenticated;
-use crate::dto::{Function, List};
 use crate::error::ApiResult;
 use crate::params::Params;
 use crate::path::FunctionPath;
 use crate::render;
+use functiond_types::model::{Function, List};
 
 fn function_input(params: &Params) -> ApiResult<FunctionInput> {
     Ok(FunctionInput {

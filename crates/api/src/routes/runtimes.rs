@@ -6,9 +6,9 @@ use axum::response::Response;
 
 use crate::AppState;
 use crate::auth::Authenticated;
-use crate::dto::{List, Runtime};
 use crate::error::ApiResult;
 use crate::render;
+use functiond_types::model::{List, Runtime};
 
 pub async fn list(
     State(state): State<AppState>,

@@ -7,11 +7,11 @@ use functiond_domain::variables::VariableInput;
 
 use crate::AppState;
 use crate::auth::Authenticated;
-use crate::dto::{List, Variable};
 use crate::error::ApiResult;
 use crate::params::Params;
 use crate::path::{FunctionPath, VariablePath};
 use crate::render;
+use functiond_types::model::{List, Variable};
 
 fn variable_input(params: &Params) -> ApiResult<VariableInput> {
     Ok(VariableInput {

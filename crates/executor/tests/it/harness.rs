@@ -73,6 +73,30 @@ fn runtime(language: &str) -> Runtime {
         .clone()
 }
 
+/// The sandbox the tests run functions in, as the server does; without one (no root, no user
+/// namespaces), the tests run plain processes and say so once.
+pub fn sandbox() -> Option<functiond_sandbox::Sandbox> {
+    static SANDBOX: OnceLock<Option<functiond_sandbox::Sandbox>> = OnceLock::new();
+    SANDBOX
+        .get_or_init(|| {
+            #[expect(
+                clippy::disallowed_methods,
+                reason = "a preview switch until the sandbox is the default"
+            )]
+            if std::env::var("FUNCTIOND_SANDBOX_PREVIEW").ok().as_deref() != Some("1") {
+                return None;
+            }
+            match functiond_sandbox::Sandbox::new(functiond_sandbox::SandboxConfig::default()) {
+                Ok(sandbox) => Some(sandbox),
+                Err(error) => {
+                    eprintln!("NOTE: executor tests run without the sandbox: {error}");
+                    None
+                }
+            }
+        })
+        .clone()
+}
+
 /// A `tar.gz` holding `files` (path, contents).
 pub fn tar_gz(dir: &Path, files: &[(&str, &str)]) -> PathBuf {
     let path = dir.join(format!("code-{}.tar.gz", ProjectId::unique()));
@@ -120,6 +144,14 @@ impl Fixture {
     pub fn with(adjust: impl FnOnce(&mut Settings)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut settings = Settings::new(dir.path().join("work"));
+        settings.sandbox = sandbox();
+        if settings.sandbox.is_some() {
+            // The tests' functions leave notes (pids, start counts) in the fixture's folder.
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))
+                .expect("open the fixture folder");
+            settings.extra_binds = vec![functiond_sandbox::Bind::writable(dir.path())];
+        }
         adjust(&mut settings);
         Self {
             executor: Executor::new(settings).expect("executor starts"),

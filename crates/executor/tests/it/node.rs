@@ -7,7 +7,7 @@ use std::time::Duration;
 use functiond_domain::ports::Invoker;
 use serde_json::json;
 
-use crate::harness::{Fixture, concurrently, eventually, node, running};
+use crate::harness::{Fixture, concurrently, eventually, node};
 
 const ECHO: &str = r#"
 let calls = 0;
@@ -109,24 +109,23 @@ module.exports = async (req, res) => {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_handler_that_never_answers_times_out_and_its_process_tree_dies() {
+    // The child sleeps for a marked time, so the test can find it among the host's
+    // processes (inside a sandbox, pids mean nothing outside).
     let code = r#"
 const { spawn } = require('node:child_process');
-const fs = require('node:fs');
+const instance = Math.floor(Math.random() * 1e15);
 module.exports = async (req, res) => {
-  if (req.payload === 'quick') return res.json({ pid: process.pid });
-  const child = spawn('sleep', ['1000'], { stdio: 'ignore' });
-  fs.writeFileSync(process.env.PID_FILE, JSON.stringify({ shim: process.pid, child: child.pid }));
+  if (req.payload === 'quick') return res.json({ instance });
+  spawn('sleep', ['1000.375'], { stdio: 'ignore', detached: true }).unref();
+  setTimeout(() => console.log(instance), 0);
   setInterval(() => {}, 1000);
 };
 "#;
     let fixture = Fixture::new();
-    let mut deployment = fixture
+    let deployment = fixture
         .deploy(node(), "index.js", &[("index.js", code)])
         .await;
-    let pid_file = fixture.dir.path().join("pids.json");
-    deployment
-        .variables
-        .insert("PID_FILE".into(), pid_file.display().to_string());
+    let first = fixture.json(&deployment, "quick").await;
 
     let mut request = fixture.request(&deployment, "hang");
     request.timeout = Duration::from_secs(1);
@@ -138,18 +137,24 @@ module.exports = async (req, res) => {
     assert!(outcome.duration >= Duration::from_secs(1));
     assert!(outcome.duration < Duration::from_secs(3), "{outcome:?}");
 
-    let pids: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&pid_file).unwrap()).unwrap();
-    let (shim, child) = (
-        pids["shim"].as_u64().unwrap(),
-        pids["child"].as_u64().unwrap(),
-    );
-    assert!(!running(shim), "the shim was killed before the outcome");
-    eventually("the handler's child to die", || !running(child)).await;
+    eventually("the handler's child to die", || marked_sleepers() == 0).await;
     assert_eq!(fixture.executor.live_instances(), 0);
 
     let next = fixture.json(&deployment, "quick").await;
-    assert_ne!(next["pid"].as_u64(), Some(shim), "a fresh instance");
+    assert_ne!(next["instance"], first["instance"], "a fresh instance");
+}
+
+/// Host processes running the `sleep 1000.375` of the test above.
+fn marked_sleepers() -> usize {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|entry| {
+            std::fs::read(entry.path().join("cmdline"))
+                .is_ok_and(|line| line.ends_with(b"sleep\x001000.375\x00"))
+        })
+        .count()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -196,8 +201,9 @@ module.exports = async (req, res) => {
     process.stderr.write('going down\n');
     process.exit(3);
   }
-  res.send(String(process.pid));
+  res.send(String(instance));
 };
+const instance = Math.floor(Math.random() * 1e15);
 "#;
     let fixture = Fixture::new();
     let deployment = fixture

@@ -8,14 +8,16 @@ use functiond_domain::ports::Invoker;
 
 use crate::harness::{Fixture, concurrently, eventually, node, running};
 
-/// Records each start of the module in `STARTS_FILE`, then answers with its pid after
-/// sleeping for the payload's milliseconds.
+/// Records each start of the module in `STARTS_FILE`, then answers with an id of its
+/// instance (a pid would not do: in a sandbox every instance is pid 2) after sleeping for the
+/// payload's milliseconds.
 const COUNTED: &str = r#"
 const fs = require('node:fs');
-fs.appendFileSync(process.env.STARTS_FILE, `${process.pid}\n`);
+const instance = Math.floor(Math.random() * 1e15);
+fs.appendFileSync(process.env.STARTS_FILE, `${instance}\n`);
 module.exports = async (req, res) => {
   const ms = Number(req.payload || 0);
-  setTimeout(() => res.json({ pid: process.pid, env: process.env.FLAVOUR || null }), ms);
+  setTimeout(() => res.json({ pid: instance, env: process.env.FLAVOUR || null }), ms);
 };
 "#;
 

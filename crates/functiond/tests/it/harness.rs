@@ -42,6 +42,11 @@ impl Reply {
 
 impl TestServer {
     pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A server whose configuration `configure` adjusts first.
+    pub async fn start_with(configure: impl FnOnce(&mut Config)) -> Self {
         let data_dir = tempfile::tempdir().expect("temp dir");
         // A fixed catalogue keeps snapshots the same on every machine.
         let runtimes_file = data_dir.path().join("runtimes.json");
@@ -63,6 +68,7 @@ impl TestServer {
             runtimes_file: Some(runtimes_file),
             enabled: Vec::new(),
         };
+        configure(&mut config);
         let server = Server::start(&config).await.expect("server starts");
         let base = server.endpoint.clone();
         let key = server

@@ -156,6 +156,10 @@ async fn bodies_on_routes_that_take_none_are_read_and_the_connection_reused() {
         .await;
         assert_eq!(reply.status, StatusCode::OK);
         assert_eq!(reply.body["name"], "Test");
-        assert!(!reply.headers.contains_key("connection"), "{:?}", reply.headers);
+        assert!(
+            !reply.headers.contains_key("connection"),
+            "{:?}",
+            reply.headers
+        );
     }
 }

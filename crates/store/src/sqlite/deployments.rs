@@ -38,7 +38,13 @@ pub(super) const TABLE: Table = Table {
     prefix: "d.",
 };
 
-pub(super) async fn create(pool: &SqlitePool, project: &ProjectId, d: &Deployment) -> Result<()> {
+pub(super) async fn create(
+    pool: &SqlitePool,
+    project: &ProjectId,
+    d: &Deployment,
+    queued: &[NewJob],
+) -> Result<()> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     sqlx::query(
         "INSERT INTO deployments (project_id, function_id, id, created_at, updated_at, entrypoint,
             size, build_id, activate, chunks_total, chunks_uploaded, search)
@@ -56,9 +62,11 @@ pub(super) async fn create(pool: &SqlitePool, project: &ProjectId, d: &Deploymen
     .bind(as_i64(d.chunks_total))
     .bind(as_i64(d.chunks_uploaded))
     .bind(search::index_text(&d.search_text()))
-    .execute(pool)
+    .execute(&mut *tx)
     .await
     .map_err(conflict_as("deployment"))?;
+    jobs::insert_all(&mut tx, queued).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -101,20 +109,28 @@ async fn write(
     Ok(done.rows_affected() > 0)
 }
 
-pub(super) async fn update(pool: &SqlitePool, project: &ProjectId, d: &Deployment) -> Result<bool> {
-    let mut tx = pool.begin().await?;
-    let found = write(&mut tx, project, d).await?;
+pub(super) async fn update(
+    pool: &SqlitePool,
+    project: &ProjectId,
+    d: &Deployment,
+    queued: &[NewJob],
+) -> Result<bool> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    if !write(&mut tx, project, d).await? {
+        return Ok(false);
+    }
+    jobs::insert_all(&mut tx, queued).await?;
     tx.commit().await?;
-    Ok(found)
+    Ok(true)
 }
 
 /// Records a finished upload: the deployment's final state, the end of `activate` on its
-/// siblings when it asks for activation, and the build job, all at once.
+/// siblings when it asks for activation, and the queued build, all at once.
 pub(super) async fn complete_upload(
     pool: &SqlitePool,
     project: &ProjectId,
     d: &Deployment,
-    job: &NewJob,
+    queued: &[NewJob],
 ) -> Result<bool> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     if !write(&mut tx, project, d).await? {
@@ -131,7 +147,7 @@ pub(super) async fn complete_upload(
         .execute(&mut *tx)
         .await?;
     }
-    jobs::insert(&mut tx, job).await?;
+    jobs::insert_all(&mut tx, queued).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -142,6 +158,7 @@ pub(super) async fn delete(
     pool: &SqlitePool,
     project: &ProjectId,
     id: &DeploymentId,
+    queued: &[NewJob],
 ) -> Result<Option<Deployment>> {
     let Some(found) = get(pool, project, id).await? else {
         return Ok(None);
@@ -162,6 +179,7 @@ pub(super) async fn delete(
     .bind(id.as_str())
     .execute(&mut *tx)
     .await?;
+    jobs::insert_all(&mut tx, queued).await?;
     tx.commit().await?;
     Ok(Some(found.deployment))
 }
@@ -181,13 +199,12 @@ pub(super) async fn list(
     Ok(Page { total, items })
 }
 
-/// Saves a build (new or retried) as the deployment's current one; with `job`, queues the
-/// build in the same transaction.
+/// Saves a build (new or retried) as the deployment's current one, with its queued jobs.
 pub(super) async fn save_build(
     pool: &SqlitePool,
     project: &ProjectId,
     build: &Build,
-    job: Option<&NewJob>,
+    queued: &[NewJob],
 ) -> Result<()> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     write_build(&mut tx, project, build).await?;
@@ -197,9 +214,7 @@ pub(super) async fn save_build(
         .bind(build.deployment_id.as_str())
         .execute(&mut *tx)
         .await?;
-    if let Some(job) = job {
-        jobs::insert(&mut tx, job).await?;
-    }
+    jobs::insert_all(&mut tx, queued).await?;
     tx.commit().await?;
     Ok(())
 }

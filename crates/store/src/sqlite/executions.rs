@@ -32,25 +32,28 @@ pub(super) const TABLE: Table = Table {
     prefix: "",
 };
 
-/// Inserts an execution; with `job`, queues its run in the same transaction.
+/// Inserts an execution with its queued jobs (its run, its events).
 pub(super) async fn create(
     pool: &SqlitePool,
     project: &ProjectId,
     e: &Execution,
-    job: Option<&NewJob>,
+    queued: &[NewJob],
 ) -> Result<()> {
-    let Some(job) = job else {
+    if queued.is_empty() {
         // One statement commits on its own: a transaction would cost two more round trips to
         // the database thread on the path of every synchronous execution.
-        insert(e, project).execute(pool).await.map_err(conflict_as("execution"))?;
+        insert(e, project)
+            .execute(pool)
+            .await
+            .map_err(conflict_as("execution"))?;
         return Ok(());
-    };
+    }
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     insert(e, project)
         .execute(&mut *tx)
         .await
         .map_err(conflict_as("execution"))?;
-    jobs::insert(&mut tx, job).await?;
+    jobs::insert_all(&mut tx, queued).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -79,7 +82,13 @@ fn insert<'q>(e: &'q Execution, project: &'q ProjectId) -> Query<'q, Sqlite, Sql
     .bind(search::index_text(&e.search_text()))
 }
 
-pub(super) async fn update(pool: &SqlitePool, project: &ProjectId, e: &Execution) -> Result<bool> {
+pub(super) async fn update(
+    pool: &SqlitePool,
+    project: &ProjectId,
+    e: &Execution,
+    queued: &[NewJob],
+) -> Result<bool> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let done = sqlx::query(
         "UPDATE executions SET updated_at = ?, status = ?, status_code = ?, response = ?,
             stdout = ?, stderr = ?, duration = ?
@@ -94,12 +103,21 @@ pub(super) async fn update(pool: &SqlitePool, project: &ProjectId, e: &Execution
     .bind(e.duration)
     .bind(project.as_str())
     .bind(e.id.as_str())
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
-    Ok(done.rows_affected() > 0)
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    jobs::insert_all(&mut tx, queued).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
-pub(super) async fn fail_interrupted(pool: &SqlitePool, at: Timestamp, stderr: &str) -> Result<u64> {
+pub(super) async fn fail_interrupted(
+    pool: &SqlitePool,
+    at: Timestamp,
+    stderr: &str,
+) -> Result<u64> {
     let done = sqlx::query(
         "UPDATE executions SET status = 'failed', status_code = 500, stderr = ?, updated_at = ?
          WHERE status IN ('waiting', 'processing')
@@ -135,13 +153,14 @@ pub(super) async fn list(
     pool: &SqlitePool,
     project: &ProjectId,
     function: &FunctionId,
+    visible_with: Option<&[String]>,
     query: &ListQuery,
 ) -> Result<Page<Execution>> {
     let scope = [
         ("project_id", project.as_str()),
         ("function_id", function.as_str()),
     ];
-    let (total, rows) = list::page(pool, &TABLE, &scope, query).await?;
+    let (total, rows) = list::page_visible(pool, &TABLE, &scope, visible_with, query).await?;
     let items = rows.iter().map(from_row).collect::<Result<_>>()?;
     Ok(Page { total, items })
 }

@@ -5,13 +5,14 @@ use std::collections::HashMap;
 use functiond_types::Timestamp;
 use functiond_types::function::Function;
 use functiond_types::id::{FunctionId, ProjectId};
+use functiond_types::job::NewJob;
 use functiond_types::query::ListQuery;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{AssertSqlSafe, Row, SqlitePool};
+use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, SqlitePool};
 
 use super::list::{self, Column, Table, col};
 use super::projects::parse_id;
-use super::{conflict_as, from_json, to_json};
+use super::{conflict_as, from_json, jobs, to_json};
 use crate::{Page, Result, search};
 
 const SELECT: &str = "id, created_at, updated_at, execute, name, enabled, runtime, deployment, \
@@ -44,7 +45,13 @@ pub(super) const TABLE: Table = Table {
     prefix: "",
 };
 
-pub(super) async fn create(pool: &SqlitePool, project: &ProjectId, f: &Function) -> Result<()> {
+pub(super) async fn create(
+    pool: &SqlitePool,
+    project: &ProjectId,
+    f: &Function,
+    queued: &[NewJob],
+) -> Result<()> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     sqlx::query(
         "INSERT INTO functions (project_id, id, created_at, updated_at, execute, name, enabled,
             runtime, deployment, events, schedule, schedule_next, schedule_previous,
@@ -67,9 +74,11 @@ pub(super) async fn create(pool: &SqlitePool, project: &ProjectId, f: &Function)
     .bind(f.schedule_updated_at.millis())
     .bind(f.timeout)
     .bind(search::index_text(&f.search_text()))
-    .execute(pool)
+    .execute(&mut *tx)
     .await
     .map_err(conflict_as("function"))?;
+    jobs::insert_all(&mut tx, queued).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -88,7 +97,13 @@ pub(super) async fn get(
     row.as_ref().map(from_row).transpose()
 }
 
-pub(super) async fn update(pool: &SqlitePool, project: &ProjectId, f: &Function) -> Result<bool> {
+pub(super) async fn update(
+    pool: &SqlitePool,
+    project: &ProjectId,
+    f: &Function,
+    queued: &[NewJob],
+) -> Result<bool> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let done = sqlx::query(
         "UPDATE functions SET updated_at = ?, execute = ?, name = ?, enabled = ?, runtime = ?,
             deployment = ?, events = ?, schedule = ?, schedule_next = ?, schedule_previous = ?,
@@ -110,23 +125,36 @@ pub(super) async fn update(pool: &SqlitePool, project: &ProjectId, f: &Function)
     .bind(search::index_text(&f.search_text()))
     .bind(project.as_str())
     .bind(f.id.as_str())
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
-    Ok(done.rows_affected() > 0)
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    jobs::insert_all(&mut tx, queued).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 pub(super) async fn delete(
     pool: &SqlitePool,
     project: &ProjectId,
     id: &FunctionId,
+    queued: &[NewJob],
 ) -> Result<bool> {
-    // Variables go with the function through their foreign key's ON DELETE CASCADE.
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    // Variables, deployments, builds and executions go with the function through their
+    // foreign keys' ON DELETE CASCADE.
     let done = sqlx::query("DELETE FROM functions WHERE project_id = ? AND id = ?")
         .bind(project.as_str())
         .bind(id.as_str())
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
-    Ok(done.rows_affected() > 0)
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    jobs::insert_all(&mut tx, queued).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 pub(super) async fn list(
@@ -138,6 +166,43 @@ pub(super) async fn list(
     let (total, rows) = list::page(pool, &TABLE, &scope, query).await?;
     let items = rows.iter().map(from_row).collect::<Result<_>>()?;
     Ok(Page { total, items })
+}
+
+pub(super) async fn subscribed_events(
+    pool: &SqlitePool,
+    project: &ProjectId,
+) -> Result<Vec<String>> {
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT e.value FROM functions f, json_each(f.events) e WHERE f.project_id = ?",
+    )
+    .bind(project.as_str())
+    .fetch_all(pool)
+    .await?;
+    Ok(names)
+}
+
+pub(super) async fn subscribers(
+    pool: &SqlitePool,
+    project: &ProjectId,
+    names: &[String],
+) -> Result<Vec<FunctionId>> {
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(
+        "SELECT DISTINCT f.id FROM functions f, json_each(f.events) e WHERE f.project_id = ",
+    );
+    sql.push_bind(project.as_str());
+    sql.push(" AND e.value IN (");
+    let mut list = sql.separated(", ");
+    for name in names {
+        list.push_bind(name.as_str());
+    }
+    sql.push(") ORDER BY f.seq");
+    let ids: Vec<String> = sql.build_query_scalar().fetch_all(pool).await?;
+    ids.iter()
+        .map(|id| parse_id(FunctionId::parse, id))
+        .collect()
 }
 
 fn from_row(row: &SqliteRow) -> Result<Function> {

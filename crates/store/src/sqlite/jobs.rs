@@ -24,6 +24,14 @@ pub(super) async fn insert(tx: &mut Transaction<'_, Sqlite>, job: &NewJob) -> Re
     Ok(())
 }
 
+/// Adds every job of `queued` inside a caller's transaction.
+pub(super) async fn insert_all(tx: &mut Transaction<'_, Sqlite>, queued: &[NewJob]) -> Result<()> {
+    for job in queued {
+        insert(tx, job).await?;
+    }
+    Ok(())
+}
+
 pub(super) async fn enqueue(pool: &SqlitePool, job: &NewJob) -> Result<()> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     insert(&mut tx, job).await?;

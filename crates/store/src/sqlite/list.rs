@@ -108,13 +108,21 @@ fn operator(op: FilterOp) -> &'static str {
     }
 }
 
-/// `WHERE` body for the scope, filters and search (no cursor).
-fn conditions(table: &Table, scope: &[(&str, &str)], query: &ListQuery) -> Result<Sql> {
+/// `WHERE` body for the scope, visibility, filters and search (no cursor).
+fn conditions(
+    table: &Table,
+    scope: &[(&str, &str)],
+    visible_with: Option<&[String]>,
+    query: &ListQuery,
+) -> Result<Sql> {
     let mut sql = Sql::default();
     sql.push("1 = 1");
     for (column, value) in scope {
         sql.push(&format!(" AND {column} = "));
         sql.bind(Bind::Text((*value).to_owned()));
+    }
+    if let Some(permissions) = visible_with {
+        push_visibility(&mut sql, table, permissions);
     }
     for Filter {
         attribute,
@@ -153,6 +161,26 @@ fn conditions(table: &Table, scope: &[(&str, &str)], query: &ListQuery) -> Resul
     Ok(sql)
 }
 
+/// Keeps the rows whose `permissions` (a JSON array) hold one of `permissions`. The arrays
+/// are a handful of strings, so probing each row of the scope is cheap next to reading it.
+fn push_visibility(sql: &mut Sql, table: &Table, permissions: &[String]) {
+    if permissions.is_empty() {
+        sql.push(" AND 0");
+        return;
+    }
+    sql.push(&format!(
+        " AND EXISTS (SELECT 1 FROM json_each({}permissions) WHERE json_each.value IN (",
+        table.prefix
+    ));
+    for (i, permission) in permissions.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(Bind::Text(permission.clone()));
+    }
+    sql.push("))");
+}
+
 /// Runs the listing: the matching rows of this page (in the requested order) and the total.
 pub(super) async fn page(
     pool: &SqlitePool,
@@ -160,7 +188,19 @@ pub(super) async fn page(
     scope: &[(&str, &str)],
     query: &ListQuery,
 ) -> Result<(u64, Vec<SqliteRow>)> {
-    let filtered = conditions(table, scope, query)?;
+    page_visible(pool, table, scope, None, query).await
+}
+
+/// [`page`] over the rows `visible_with` lets the caller see (all of them with `None`): the
+/// total, the page and the cursor row alike, so a caller cannot learn of rows it may not read.
+pub(super) async fn page_visible(
+    pool: &SqlitePool,
+    table: &Table,
+    scope: &[(&str, &str)],
+    visible_with: Option<&[String]>,
+    query: &ListQuery,
+) -> Result<(u64, Vec<SqliteRow>)> {
+    let filtered = conditions(table, scope, visible_with, query)?;
 
     let count_sql = format!(
         "SELECT COUNT(*) FROM (SELECT 1 FROM {} WHERE {} LIMIT {COUNT_CAP})",
@@ -183,7 +223,7 @@ pub(super) async fn page(
 
     let mut sql = filtered.clone();
     if let Some(Cursor::After(id) | Cursor::Before(id)) = &query.cursor {
-        ensure_cursor_exists(pool, table, scope, id).await?;
+        ensure_cursor_exists(pool, table, scope, visible_with, id).await?;
         push_keyset(&mut sql, table, scope, id, &keys);
     }
     let order_by: Vec<String> = keys
@@ -212,9 +252,10 @@ async fn ensure_cursor_exists(
     pool: &SqlitePool,
     table: &Table,
     scope: &[(&str, &str)],
+    visible_with: Option<&[String]>,
     id: &str,
 ) -> Result<()> {
-    let mut sql = conditions(table, scope, &ListQuery::default())?;
+    let mut sql = conditions(table, scope, visible_with, &ListQuery::default())?;
     sql.push(&format!(" AND {}id = ", table.prefix));
     sql.bind(Bind::Text(id.to_owned()));
     let text = format!("SELECT COUNT(*) FROM {} WHERE {}", table.name, sql.text);

@@ -11,6 +11,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         2,
         include_str!("../../migrations/sqlite/0002_deployments_executions_jobs.sql"),
     ),
+    (
+        3,
+        include_str!("../../migrations/sqlite/0003_rate_limits.sql"),
+    ),
 ];
 
 pub(super) async fn apply(pool: &SqlitePool) -> Result<usize> {

@@ -28,6 +28,7 @@ mod jobs;
 mod list;
 mod migrations;
 mod projects;
+mod rate_limits;
 mod variables;
 
 #[derive(Debug, Clone)]
@@ -121,8 +122,13 @@ impl Store for SqliteStore {
         projects::find_key(&self.pool, project, prefix).await
     }
 
-    async fn create_function(&self, project: &ProjectId, function: &Function) -> Result<()> {
-        functions::create(&self.writer, project, function).await
+    async fn create_function(
+        &self,
+        project: &ProjectId,
+        function: &Function,
+        queued: &[NewJob],
+    ) -> Result<()> {
+        functions::create(&self.writer, project, function, queued).await
     }
 
     async fn get_function(
@@ -139,19 +145,30 @@ impl Store for SqliteStore {
         };
         let vars = variables::list(&self.pool, &self.cipher, project, id).await?;
         let loaded = FunctionWithVars { function, vars };
-        self.functions.put(generation, project, id.as_str(), &loaded);
+        self.functions
+            .put(generation, project, id.as_str(), &loaded);
         Ok(Some(loaded))
     }
 
-    async fn update_function(&self, project: &ProjectId, function: &Function) -> Result<bool> {
-        let written = functions::update(&self.writer, project, function).await;
+    async fn update_function(
+        &self,
+        project: &ProjectId,
+        function: &Function,
+        queued: &[NewJob],
+    ) -> Result<bool> {
+        let written = functions::update(&self.writer, project, function, queued).await;
         // After the write, so that no reader can cache what it replaced.
         self.functions.forget(project, function.id.as_str());
         written
     }
 
-    async fn delete_function(&self, project: &ProjectId, id: &FunctionId) -> Result<bool> {
-        let written = functions::delete(&self.writer, project, id).await;
+    async fn delete_function(
+        &self,
+        project: &ProjectId,
+        id: &FunctionId,
+        queued: &[NewJob],
+    ) -> Result<bool> {
+        let written = functions::delete(&self.writer, project, id, queued).await;
         // After the write, so that no reader can cache what it replaced.
         self.functions.forget(project, id.as_str());
         written
@@ -179,10 +196,19 @@ impl Store for SqliteStore {
         })
     }
 
+    async fn subscribed_events(&self, project: &ProjectId) -> Result<Vec<String>> {
+        functions::subscribed_events(&self.pool, project).await
+    }
+
+    async fn subscribers(&self, project: &ProjectId, names: &[String]) -> Result<Vec<FunctionId>> {
+        functions::subscribers(&self.pool, project, names).await
+    }
+
     async fn create_variable(&self, project: &ProjectId, variable: &Variable) -> Result<()> {
         let written = variables::create(&self.writer, &self.cipher, project, variable).await;
         // After the write, so that no reader can cache what it replaced.
-        self.functions.forget(project, variable.function_id.as_str());
+        self.functions
+            .forget(project, variable.function_id.as_str());
         written
     }
 
@@ -198,7 +224,8 @@ impl Store for SqliteStore {
     async fn update_variable(&self, project: &ProjectId, variable: &Variable) -> Result<bool> {
         let written = variables::update(&self.writer, &self.cipher, project, variable).await;
         // After the write, so that no reader can cache what it replaced.
-        self.functions.forget(project, variable.function_id.as_str());
+        self.functions
+            .forget(project, variable.function_id.as_str());
         written
     }
 
@@ -222,8 +249,13 @@ impl Store for SqliteStore {
         variables::list(&self.pool, &self.cipher, project, function).await
     }
 
-    async fn create_deployment(&self, project: &ProjectId, deployment: &Deployment) -> Result<()> {
-        deployments::create(&self.writer, project, deployment).await
+    async fn create_deployment(
+        &self,
+        project: &ProjectId,
+        deployment: &Deployment,
+        queued: &[NewJob],
+    ) -> Result<()> {
+        deployments::create(&self.writer, project, deployment, queued).await
     }
 
     async fn get_deployment(
@@ -237,7 +269,8 @@ impl Store for SqliteStore {
         let generation = self.deployments.generation();
         let loaded = deployments::get(&self.pool, project, id).await?;
         if let Some(found) = &loaded {
-            self.deployments.put(generation, project, id.as_str(), found);
+            self.deployments
+                .put(generation, project, id.as_str(), found);
         }
         Ok(loaded)
     }
@@ -246,8 +279,9 @@ impl Store for SqliteStore {
         &self,
         project: &ProjectId,
         deployment: &Deployment,
+        queued: &[NewJob],
     ) -> Result<bool> {
-        let written = deployments::update(&self.writer, project, deployment).await;
+        let written = deployments::update(&self.writer, project, deployment, queued).await;
         self.deployments.forget(project, deployment.id.as_str());
         written
     }
@@ -256,10 +290,9 @@ impl Store for SqliteStore {
         &self,
         project: &ProjectId,
         deployment: &Deployment,
-        build_job: &NewJob,
+        queued: &[NewJob],
     ) -> Result<bool> {
-        let written =
-            deployments::complete_upload(&self.writer, project, deployment, build_job).await;
+        let written = deployments::complete_upload(&self.writer, project, deployment, queued).await;
         // Its siblings may have lost their `activate` flag: drop every cached deployment.
         self.deployments.forget_all();
         written
@@ -269,12 +302,14 @@ impl Store for SqliteStore {
         &self,
         project: &ProjectId,
         id: &DeploymentId,
+        queued: &[NewJob],
     ) -> Result<Option<Deployment>> {
-        let deleted = deployments::delete(&self.writer, project, id).await;
+        let deleted = deployments::delete(&self.writer, project, id, queued).await;
         self.deployments.forget(project, id.as_str());
         // It may have been its function's active deployment.
         if let Ok(Some(deployment)) = &deleted {
-            self.functions.forget(project, deployment.function_id.as_str());
+            self.functions
+                .forget(project, deployment.function_id.as_str());
         }
         deleted
     }
@@ -292,10 +327,11 @@ impl Store for SqliteStore {
         &self,
         project: &ProjectId,
         build: &Build,
-        job: Option<&NewJob>,
+        queued: &[NewJob],
     ) -> Result<()> {
-        let written = deployments::save_build(&self.writer, project, build, job).await;
-        self.deployments.forget(project, build.deployment_id.as_str());
+        let written = deployments::save_build(&self.writer, project, build, queued).await;
+        self.deployments
+            .forget(project, build.deployment_id.as_str());
         written
     }
 
@@ -306,7 +342,8 @@ impl Store for SqliteStore {
         activate: Option<&FunctionId>,
     ) -> Result<()> {
         let written = deployments::finish_build(&self.writer, project, build, activate).await;
-        self.deployments.forget(project, build.deployment_id.as_str());
+        self.deployments
+            .forget(project, build.deployment_id.as_str());
         if let Some(function) = activate {
             self.functions.forget(project, function.as_str());
         }
@@ -317,13 +354,18 @@ impl Store for SqliteStore {
         &self,
         project: &ProjectId,
         execution: &Execution,
-        job: Option<&NewJob>,
+        queued: &[NewJob],
     ) -> Result<()> {
-        executions::create(&self.writer, project, execution, job).await
+        executions::create(&self.writer, project, execution, queued).await
     }
 
-    async fn update_execution(&self, project: &ProjectId, execution: &Execution) -> Result<bool> {
-        executions::update(&self.writer, project, execution).await
+    async fn update_execution(
+        &self,
+        project: &ProjectId,
+        execution: &Execution,
+        queued: &[NewJob],
+    ) -> Result<bool> {
+        executions::update(&self.writer, project, execution, queued).await
     }
 
     async fn fail_interrupted_executions(&self, at: Timestamp, stderr: &str) -> Result<u64> {
@@ -342,9 +384,10 @@ impl Store for SqliteStore {
         &self,
         project: &ProjectId,
         function: &FunctionId,
+        visible_with: Option<&[String]>,
         query: &ListQuery,
     ) -> Result<Page<Execution>> {
-        executions::list(&self.pool, project, function, query).await
+        executions::list(&self.pool, project, function, visible_with, query).await
     }
 
     async fn enqueue_job(&self, job: &NewJob) -> Result<()> {
@@ -378,5 +421,28 @@ impl Store for SqliteStore {
 
     async fn count_jobs(&self) -> Result<u64> {
         jobs::count(&self.pool).await
+    }
+
+    async fn hit_rate_limit(
+        &self,
+        project: &ProjectId,
+        key: &str,
+        window: Timestamp,
+        limit: u64,
+    ) -> Result<Option<u64>> {
+        rate_limits::hit(&self.writer, project, key, window, limit).await
+    }
+
+    async fn rate_limit_hits(
+        &self,
+        project: &ProjectId,
+        key: &str,
+        window: Timestamp,
+    ) -> Result<u64> {
+        rate_limits::hits(&self.pool, project, key, window).await
+    }
+
+    async fn prune_rate_limits(&self, before: Timestamp) -> Result<u64> {
+        rate_limits::prune(&self.writer, before).await
     }
 }

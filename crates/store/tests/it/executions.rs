@@ -158,7 +158,7 @@ async fn executions_round_trip_and_list_by_function() {
             Some(e.clone())
         );
         let page = store
-            .list_executions(&p, &fid("fn1"), &ListQuery::default())
+            .list_executions(&p, &fid("fn1"), None, &ListQuery::default())
             .await
             .unwrap();
         assert_eq!((page.total, page.items), (1, vec![e]));

@@ -5,10 +5,12 @@
 
 mod cursors;
 mod executions;
-mod jobs;
 mod functions;
 mod harness;
+mod jobs;
 mod listing;
 mod projects;
+mod rate_limits;
 mod search;
 mod variables;
+mod visibility;

@@ -1,12 +1,15 @@
 //! The wire models of Appwrite's response format 1.0.0: field names, order and defaults as
 //! the SDKs expect them. Every field is always present; unset datetimes are `""`.
+//!
+//! They live here rather than in the API because they are also what event payloads carry
+//! (`APPWRITE_FUNCTION_EVENT_DATA` is the triggering call's response body).
 
-use functiond_types::deployment::DeploymentWithBuild;
-use functiond_types::execution::Execution as ExecutionModel;
-use functiond_types::function::FunctionWithVars;
-use functiond_types::runtime::Runtime as RuntimeModel;
-use functiond_types::time::api_string_or_empty;
-use functiond_types::variable::Variable as VariableModel;
+use crate::deployment::DeploymentWithBuild;
+use crate::execution::Execution as ExecutionModel;
+use crate::function::FunctionWithVars;
+use crate::runtime::Runtime as RuntimeModel;
+use crate::time::api_string_or_empty;
+use crate::variable::Variable as VariableModel;
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
