@@ -89,7 +89,15 @@ done
 # ---- the server ----------------------------------------------------------------------------
 # The server reads FUNCTIOND_<FLAG> env twins of its flags: make sure none from the caller's
 # environment points it at another database.
-unset FUNCTIOND_DATABASE_URL FUNCTIOND_LISTEN FUNCTIOND_DATA_DIR
+unset FUNCTIOND_DATABASE_URL FUNCTIOND_LISTEN FUNCTIOND_DATA_DIR FUNCTIOND_JWT_PUBLIC_KEY \
+  FUNCTIOND_ALLOWED_ORIGINS FUNCTIOND_TRUSTED_PROXIES FUNCTIOND_RATE_LIMIT FUNCTIOND_RATE_LIMIT_PERIOD \
+  _APP_OPTIONS_ABUSE
+# JWT users: the suites mint tokens with this secret (Python with its stdlib, Node through
+# `functiond jwt create`, which reads it from the environment too).
+FUNCTIOND_JWT_SECRET="$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+# The one browser origin the origin-check tests may write from.
+E2E_ALLOWED_ORIGIN="https://allowed.example"
+export FUNCTIOND_JWT_SECRET E2E_ALLOWED_ORIGIN
 PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
 DATA_DIR="$(mktemp -d "${TMPDIR:-/tmp}/functiond-e2e.XXXXXX")"
 SERVER_LOG="$DATA_DIR.server.log"
@@ -123,7 +131,8 @@ print_server_log() {
 }
 
 log "starting $FUNCTIOND_BIN on 127.0.0.1:$PORT (data dir $DATA_DIR)"
-"$FUNCTIOND_BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$DATA_DIR" >"$SERVER_LOG" 2>&1 &
+"$FUNCTIOND_BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$DATA_DIR" \
+  --jwt-secret "$FUNCTIOND_JWT_SECRET" --allowed-origins "$E2E_ALLOWED_ORIGIN" >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
 
 ready=0

@@ -1,8 +1,9 @@
 //! The rate limit around Create Execution. It needs the caller before the handler runs, so it
 //! resolves it here and hands it on (the `Authenticated` extractor picks it up), asks the
 //! domain to count the call, and puts the `X-RateLimit-*` headers on whatever the route
-//! answers, errors included. A request whose credentials fail (unknown project, bad JWT) is
-//! answered before anything can be counted, so without the headers.
+//! answers, errors included. A request refused while its caller is resolved (unknown project,
+//! bad JWT, unknown origin) is answered before anything can be counted, so without the headers,
+//! as in Appwrite, whose abuse check runs after those.
 
 use axum::extract::{Request, State};
 use axum::http::HeaderValue;

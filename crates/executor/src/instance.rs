@@ -3,7 +3,8 @@
 //!
 //! The executor listens on a fresh socket path per instance and the shim connects once it
 //! has loaded the user's code, so an accepted connection means "ready". Only a process of
-//! the instance's own process group may be the peer.
+//! the instance may be the peer: in a sandbox, one running as the sandbox's own host uid;
+//! without one, one of its process group.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

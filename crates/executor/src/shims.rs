@@ -38,6 +38,11 @@ pub(crate) const BASE_ENV: &[(&str, &str)] = &[
     ("LANG", "C.UTF-8"),
 ];
 
+/// Where a sandboxed instance sees the shims, its code and the executor's socket.
+const SANDBOX_SHIMS: &str = "/opt/functiond/runtimes";
+const SANDBOX_CODE: &str = "/code";
+const SANDBOX_SOCKET: &str = "/run/functiond.sock";
+
 /// The languages that have a shim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Language {
@@ -99,13 +104,27 @@ impl Shims {
             // directory off sys.path; -B: never write bytecode into the code directory.
             Language::Python => (&self.python, &["-I", "-B"]),
         };
+        // In a sandbox the shims, the code and the socket appear at fixed places, so the
+        // function learns nothing of the server's folders.
+        let (shim, socket_seen, code_seen) = match &self.jail {
+            Some(_) => (
+                Path::new(SANDBOX_SHIMS).join(shim.strip_prefix(&self.dir).unwrap_or(shim)),
+                PathBuf::from(SANDBOX_SOCKET),
+                PathBuf::from(SANDBOX_CODE),
+            ),
+            None => (
+                shim.to_owned(),
+                socket.to_owned(),
+                instance.code_dir.to_owned(),
+            ),
+        };
         let mut spec = Spec::new(&instance.runtime.image)
             .args(flags.iter().copied())
             .arg(shim.display().to_string())
-            .arg(socket.display().to_string())
-            .arg(instance.code_dir.display().to_string())
+            .arg(socket_seen.display().to_string())
+            .arg(code_seen.display().to_string())
             .arg(instance.entrypoint)
-            .cwd(instance.code_dir)
+            .cwd(&code_seen)
             .output_limit(INSTANCE_OUTPUT);
         spec.env = environment(instance.variables, PER_EXECUTION);
         if let Some(jail) = &self.jail {
@@ -114,9 +133,11 @@ impl Shims {
             let mut jail = jail.clone();
             jail.binds
                 .extend(installation(Path::new(&instance.runtime.image)).map(Bind::read_only));
-            jail.binds.push(Bind::read_only(&self.dir));
-            jail.binds.push(Bind::read_only(instance.code_dir));
-            jail.binds.push(Bind::read_only(socket));
+            jail.binds
+                .push(Bind::read_only(&self.dir).at(SANDBOX_SHIMS));
+            jail.binds
+                .push(Bind::read_only(instance.code_dir).at(SANDBOX_CODE));
+            jail.binds.push(Bind::read_only(socket).at(SANDBOX_SOCKET));
             spec = spec.jail(jail);
         }
         spec

@@ -308,7 +308,7 @@ impl Config {
         config.workers = serve.workers.max(1);
         config.build_env = passed_through(&serve.build_env);
         config.access = serve.access.resolve();
-        config.sandbox = sandbox_preview() && !serve.insecure_no_sandbox;
+        config.sandbox = !serve.insecure_no_sandbox;
         config.functions_network = serve.functions_network.network(&serve.egress_allow);
         config.build_network = serve.build_network.network(&serve.egress_allow);
         let defaults = functiond_sandbox::Limits::default();
@@ -352,21 +352,12 @@ impl Config {
             workers: 4,
             build_env: Vec::new(),
             access: Access::default(),
-            sandbox: sandbox_preview(),
+            sandbox: true,
             limits: functiond_sandbox::Limits::default(),
             functions_network: functiond_sandbox::Network::None,
             build_network: functiond_sandbox::Network::Egress(functiond_sandbox::Egress::default()),
         }
     }
-}
-
-/// Until the sandbox is the default: `FUNCTIOND_SANDBOX_PREVIEW=1` turns it on.
-#[expect(
-    clippy::disallowed_methods,
-    reason = "config is the one module that reads the environment"
-)]
-fn sandbox_preview() -> bool {
-    std::env::var("FUNCTIOND_SANDBOX_PREVIEW").is_ok_and(|v| v == "1")
 }
 
 /// The named variables of the server's environment that are set.

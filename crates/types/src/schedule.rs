@@ -117,6 +117,44 @@ mod tests {
     }
 
     #[test]
+    fn edges_of_months_years_and_leap_days() {
+        let new_year = Schedule::parse("@yearly").unwrap();
+        assert_eq!(
+            new_year.next_after(at("2023-12-31T23:59:59.999+00:00")),
+            Some(at("2024-01-01T00:00:00.000+00:00"))
+        );
+        let leap = Schedule::parse("0 0 29 2 *").unwrap();
+        assert_eq!(
+            leap.next_after(at("2023-03-01T00:00:00.000+00:00")),
+            Some(at("2024-02-29T00:00:00.000+00:00"))
+        );
+        let thirty_first = Schedule::parse("30 6 31 * *").unwrap();
+        assert_eq!(
+            thirty_first.next_after(at("2023-04-01T00:00:00.000+00:00")),
+            Some(at("2023-05-31T06:30:00.000+00:00")),
+            "April has no 31st"
+        );
+    }
+
+    #[test]
+    fn previous_slots() {
+        let every_five = Schedule::parse("*/5 * * * *").unwrap();
+        assert_eq!(
+            every_five.previous_at_or_before(at("2022-10-12T21:53:10.000+00:00")),
+            Some(at("2022-10-12T21:50:00.000+00:00"))
+        );
+        assert_eq!(
+            every_five.previous_at_or_before(at("2022-10-12T21:50:00.000+00:00")),
+            Some(at("2022-10-12T21:50:00.000+00:00"))
+        );
+        let monthly = Schedule::parse("@monthly").unwrap();
+        assert_eq!(
+            monthly.previous_at_or_before(at("2024-03-01T00:00:00.500+00:00")),
+            Some(at("2024-03-01T00:00:00.000+00:00"))
+        );
+    }
+
+    #[test]
     fn refuses_wrong_field_counts_and_garbage() {
         for expression in [
             "* * * *",

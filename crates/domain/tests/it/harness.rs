@@ -24,13 +24,13 @@ pub struct ManualClock(Mutex<Timestamp>);
 
 impl ManualClock {
     pub fn set(&self, at: Timestamp) {
-        *self.0.lock().unwrap() = at;
+        *self.0.lock().expect("test step") = at;
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
-        *self.0.lock().unwrap()
+        *self.0.lock().expect("test step")
     }
 }
 
@@ -52,10 +52,13 @@ impl Invoker for FakeInvoker {
     }
 
     async fn invoke(&self, request: InvokeRequest) -> InvokeOutcome {
-        self.runs.lock().unwrap().push(request.variables.clone());
+        self.runs
+            .lock()
+            .expect("test step")
+            .push(request.variables.clone());
         InvokeOutcome {
             status_code: 200,
-            response: serde_json::to_string(&request.variables).unwrap(),
+            response: serde_json::to_string(&request.variables).expect("test step"),
             stdout: String::new(),
             stderr: String::new(),
             duration: Duration::from_millis(1),
@@ -84,13 +87,13 @@ pub fn start_time() -> Timestamp {
 }
 
 pub async fn domain() -> Domain {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("test step");
     let url = format!("sqlite://{}", dir.path().join("t.db").display());
     let store = functiond_store::open(&url, Cipher::new([3; 32]))
         .await
-        .unwrap();
-    store.migrate().await.unwrap();
-    let project = ProjectId::parse("p").unwrap();
+        .expect("test step");
+    store.migrate().await.expect("test step");
+    let project = ProjectId::parse("p").expect("test step");
     store
         .create_project(&Project {
             id: project.clone(),
@@ -98,7 +101,7 @@ pub async fn domain() -> Domain {
             created_at: Timestamp::now(),
         })
         .await
-        .unwrap();
+        .expect("test step");
     let start = start_time();
     let clock = Arc::new(ManualClock(Mutex::new(start)));
     let invoker = Arc::new(FakeInvoker::default());
@@ -112,7 +115,7 @@ pub async fn domain() -> Domain {
         caller: Caller {
             project,
             identity: Identity::Key {
-                id: KeyId::parse("k").unwrap(),
+                id: KeyId::parse("k").expect("test step"),
                 scopes: Scope::ALL.to_vec(),
             },
         },
@@ -167,26 +170,26 @@ impl Domain {
             .functions
             .create(&self.caller, input)
             .await
-            .unwrap();
+            .expect("test step");
         let id = function.function.id;
         let target = self
             .services
             .deployments
             .prepare_upload(&self.caller, &id)
             .await
-            .unwrap();
+            .expect("test step");
         std::fs::write(
             &target.path,
             b"not really a tar.gz: the fake invoker builds anything",
         )
-        .unwrap();
+        .expect("test step");
         let upload = UploadInput {
             entrypoint: Some("index.js".into()),
             activate: Some(true),
             file: Some(StagedFile {
                 path: target.path.clone(),
                 file_name: "code.tar.gz".into(),
-                size: std::fs::metadata(&target.path).unwrap().len(),
+                size: std::fs::metadata(&target.path).expect("test step").len(),
             }),
             content_range: None,
             upload_id: None,
@@ -195,14 +198,14 @@ impl Domain {
             .deployments
             .create(&self.caller, &id, upload)
             .await
-            .unwrap();
-        self.services.worker.run_due().await.unwrap();
+            .expect("test step");
+        self.services.worker.run_due().await.expect("test step");
         let function = self
             .services
             .functions
             .get(&self.caller, &id)
             .await
-            .unwrap();
+            .expect("test step");
         assert!(
             !function.function.deployment.is_empty(),
             "the deployment was not activated"

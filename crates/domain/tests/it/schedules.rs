@@ -6,13 +6,13 @@ use functiond_types::execution::Trigger;
 use crate::harness::{Domain, domain};
 
 async fn scheduled_runs(d: &Domain, function: &str) -> Vec<functiond_types::execution::Execution> {
-    let id = functiond_types::id::FunctionId::parse(function).unwrap();
+    let id = functiond_types::id::FunctionId::parse(function).expect("test step");
     let page = d
         .services
         .executions
         .list(&d.caller, &id, ListInput::default())
         .await
-        .unwrap();
+        .expect("test step");
     page.items
         .into_iter()
         .filter(|e| e.trigger == Trigger::Schedule)
@@ -35,7 +35,7 @@ async fn a_slot_fires_once_and_moves_the_schedule_on() {
         .functions
         .get(&d.caller, &id)
         .await
-        .unwrap()
+        .expect("test step")
         .function;
     assert_eq!(
         created.schedule_next,
@@ -46,11 +46,11 @@ async fn a_slot_fires_once_and_moves_the_schedule_on() {
 
     // Nothing is due before the slot.
     d.clock.set(d.at(29));
-    d.services.worker.run_due().await.unwrap();
+    d.services.worker.run_due().await.expect("test step");
     assert!(scheduled_runs(&d, "cron").await.is_empty());
 
     d.clock.set(d.at(31));
-    d.services.worker.run_due().await.unwrap();
+    d.services.worker.run_due().await.expect("test step");
     let runs = scheduled_runs(&d, "cron").await;
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].status.as_str(), "completed");
@@ -59,16 +59,23 @@ async fn a_slot_fires_once_and_moves_the_schedule_on() {
         .functions
         .get(&d.caller, &id)
         .await
-        .unwrap()
+        .expect("test step")
         .function;
     assert_eq!(moved.schedule_previous, Some(d.at(31)));
     assert_eq!(moved.schedule_next, Some(d.at(90)));
-    let variables = d.invoker.runs.lock().unwrap().last().cloned().unwrap();
+    let variables = d
+        .invoker
+        .runs
+        .lock()
+        .expect("test step")
+        .last()
+        .cloned()
+        .expect("test step");
     assert_eq!(variables["APPWRITE_FUNCTION_TRIGGER"], "schedule");
     assert_eq!(variables["APPWRITE_FUNCTION_DATA"], "");
 
     // Running the queue again fires nothing new.
-    d.services.worker.run_due().await.unwrap();
+    d.services.worker.run_due().await.expect("test step");
     assert_eq!(scheduled_runs(&d, "cron").await.len(), 1);
 }
 
@@ -78,15 +85,15 @@ async fn slots_missed_while_down_fire_once() {
     d.deployed("cron", every_minute()).await;
     // Ten minutes pass with nobody working the queue.
     d.clock.set(d.at(30 + 600 + 5));
-    d.services.worker.run_due().await.unwrap();
+    d.services.worker.run_due().await.expect("test step");
     assert_eq!(scheduled_runs(&d, "cron").await.len(), 1);
-    let id = functiond_types::id::FunctionId::parse("cron").unwrap();
+    let id = functiond_types::id::FunctionId::parse("cron").expect("test step");
     let moved = d
         .services
         .functions
         .get(&d.caller, &id)
         .await
-        .unwrap()
+        .expect("test step")
         .function;
     assert_eq!(moved.schedule_next, Some(d.at(30 + 660)));
 }
@@ -99,8 +106,8 @@ async fn two_servers_on_one_database_fire_a_slot_once() {
     for minute in 0..3 {
         d.clock.set(d.at(31 + 60 * minute));
         let (a, b) = tokio::join!(d.services.worker.run_due(), other.worker.run_due());
-        a.unwrap();
-        b.unwrap();
+        a.expect("test step");
+        b.expect("test step");
     }
     assert_eq!(scheduled_runs(&d, "cron").await.len(), 3);
 }
@@ -121,12 +128,12 @@ async fn a_changed_schedule_drops_the_old_slot_and_disabled_functions_still_run(
         .functions
         .update(&d.caller, &id, update)
         .await
-        .unwrap()
+        .expect("test step")
         .function;
-    let next = updated.schedule_next.unwrap();
+    let next = updated.schedule_next.expect("test step");
     assert_eq!(next.millis() % 300_000, 0);
     d.clock.set(d.at(31));
-    d.services.worker.run_due().await.unwrap();
+    d.services.worker.run_due().await.expect("test step");
     // (Unless the old slot is also a five-minute slot, when firing it is right.)
     if next != d.at(30) {
         assert_eq!(
@@ -138,19 +145,19 @@ async fn a_changed_schedule_drops_the_old_slot_and_disabled_functions_still_run(
     d.clock.set(functiond_types::Timestamp::from_millis(
         next.millis() + 1000,
     ));
-    d.services.worker.run_due().await.unwrap();
+    d.services.worker.run_due().await.expect("test step");
     assert_eq!(scheduled_runs_raw(&d).await, 1);
 }
 
 /// Scheduled runs of `cron`, counted straight from the store (the function may be disabled).
 async fn scheduled_runs_raw(d: &Domain) -> usize {
-    let id = functiond_types::id::FunctionId::parse("cron").unwrap();
+    let id = functiond_types::id::FunctionId::parse("cron").expect("test step");
     let query = functiond_types::query::ListQuery::default();
     let page = d
         .store
         .list_executions(&d.caller.project, &id, None, &query)
         .await
-        .unwrap();
+        .expect("test step");
     page.items
         .iter()
         .filter(|e| e.trigger == Trigger::Schedule)

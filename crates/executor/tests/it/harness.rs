@@ -79,13 +79,6 @@ pub fn sandbox() -> Option<functiond_sandbox::Sandbox> {
     static SANDBOX: OnceLock<Option<functiond_sandbox::Sandbox>> = OnceLock::new();
     SANDBOX
         .get_or_init(|| {
-            #[expect(
-                clippy::disallowed_methods,
-                reason = "a preview switch until the sandbox is the default"
-            )]
-            if std::env::var("FUNCTIOND_SANDBOX_PREVIEW").ok().as_deref() != Some("1") {
-                return None;
-            }
             match functiond_sandbox::Sandbox::new(functiond_sandbox::SandboxConfig::default()) {
                 Ok(sandbox) => Some(sandbox),
                 Err(error) => {
@@ -145,13 +138,16 @@ impl Fixture {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut settings = Settings::new(dir.path().join("work"));
         settings.sandbox = sandbox();
-        if settings.sandbox.is_some() {
-            // The tests' functions leave notes (pids, start counts) in the fixture's folder.
+        // The tests' functions leave notes (start counts) in a folder every instance may
+        // write to, sandboxed or not.
+        let notes = dir.path().join("notes");
+        std::fs::create_dir(&notes).expect("notes folder");
+        {
             use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))
-                .expect("open the fixture folder");
-            settings.extra_binds = vec![functiond_sandbox::Bind::writable(dir.path())];
+            std::fs::set_permissions(&notes, std::fs::Permissions::from_mode(0o777))
+                .expect("open the notes folder");
         }
+        settings.extra_binds = vec![functiond_sandbox::Bind::writable(&notes)];
         adjust(&mut settings);
         Self {
             executor: Executor::new(settings).expect("executor starts"),
@@ -278,6 +274,21 @@ pub async fn concurrently(
 }
 
 /// Whether a process is running (a zombie, or no process at all, is not).
+/// Whether an instance whose module set `process.title` to `instance-<id>` is still running
+/// (found by its title among the host's processes: in a sandbox, its pid means nothing here).
+pub fn instance_running(id: u64) -> bool {
+    let title = format!("instance-{id}");
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|entry| {
+            std::fs::read(entry.path().join("cmdline"))
+                .is_ok_and(|line| line.starts_with(title.as_bytes()))
+                && running(entry.file_name().to_string_lossy().parse().unwrap_or(0))
+        })
+}
+
 pub fn running(pid: u64) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(stat) => !stat

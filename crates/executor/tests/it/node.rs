@@ -116,7 +116,7 @@ const { spawn } = require('node:child_process');
 const instance = Math.floor(Math.random() * 1e15);
 module.exports = async (req, res) => {
   if (req.payload === 'quick') return res.json({ instance });
-  spawn('sleep', ['1000.375'], { stdio: 'ignore', detached: true }).unref();
+  spawn('sleep', ['1000.375'], { stdio: 'ignore' });
   setTimeout(() => console.log(instance), 0);
   setInterval(() => {}, 1000);
 };
@@ -185,6 +185,13 @@ module.exports = async (req, res) => res.json(process.env);
         "APPWRITE_FUNCTION_PROJECT_ID",
         "APPWRITE_FUNCTION_RUNTIME_NAME",
         "APPWRITE_FUNCTION_RUNTIME_VERSION",
+        // The per-call set: in the environment for the length of the call only.
+        "APPWRITE_FUNCTION_TRIGGER",
+        "APPWRITE_FUNCTION_EVENT",
+        "APPWRITE_FUNCTION_EVENT_DATA",
+        "APPWRITE_FUNCTION_DATA",
+        "APPWRITE_FUNCTION_USER_ID",
+        "APPWRITE_FUNCTION_JWT",
     ]
     .into();
     assert_eq!(names, expected);

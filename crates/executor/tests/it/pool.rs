@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use functiond_domain::ports::Invoker;
 
-use crate::harness::{Fixture, concurrently, eventually, node, running};
+use crate::harness::{Fixture, concurrently, eventually, instance_running as running, node};
 
 /// Records each start of the module in `STARTS_FILE`, then answers with an id of its
 /// instance (a pid would not do: in a sandbox every instance is pid 2) after sleeping for the
@@ -14,6 +14,7 @@ use crate::harness::{Fixture, concurrently, eventually, node, running};
 const COUNTED: &str = r#"
 const fs = require('node:fs');
 const instance = Math.floor(Math.random() * 1e15);
+process.title = `instance-${instance}`;
 fs.appendFileSync(process.env.STARTS_FILE, `${instance}\n`);
 module.exports = async (req, res) => {
   const ms = Number(req.payload || 0);
@@ -25,7 +26,18 @@ async fn counted(fixture: &Fixture) -> (crate::harness::Deployment, std::path::P
     let mut deployment = fixture
         .deploy(node(), "index.js", &[("index.js", COUNTED)])
         .await;
-    let starts = fixture.dir.path().join(format!("starts-{}", deployment.id));
+    let starts = fixture
+        .dir
+        .path()
+        .join("notes")
+        .join(format!("starts-{}", deployment.id));
+    // Every instance appends to it; in a sandbox each runs as a user of its own.
+    std::fs::write(&starts, "").expect("starts file");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&starts, std::fs::Permissions::from_mode(0o666))
+            .expect("open the starts file");
+    }
     deployment
         .variables
         .insert("STARTS_FILE".into(), starts.display().to_string());

@@ -150,6 +150,13 @@ def main(req, res):
         "APPWRITE_FUNCTION_PROJECT_ID",
         "APPWRITE_FUNCTION_RUNTIME_NAME",
         "APPWRITE_FUNCTION_RUNTIME_VERSION",
+        // The per-call set: in the environment for the length of the call only.
+        "APPWRITE_FUNCTION_TRIGGER",
+        "APPWRITE_FUNCTION_EVENT",
+        "APPWRITE_FUNCTION_EVENT_DATA",
+        "APPWRITE_FUNCTION_DATA",
+        "APPWRITE_FUNCTION_USER_ID",
+        "APPWRITE_FUNCTION_JWT",
     ]
     .into();
     assert_eq!(names, expected);

@@ -35,8 +35,9 @@ pub struct AccessArgs {
     /// Proxies (addresses or CIDR blocks, comma-separated) whose `X-Forwarded-For` names the
     /// client for the rate limit. Requests from any other peer are counted by the peer's
     /// address, whatever their headers say.
-    #[arg(long, env = "FUNCTIOND_TRUSTED_PROXIES", value_delimiter = ',')]
-    pub trusted_proxies: Vec<IpNet>,
+    #[arg(long, env = "FUNCTIOND_TRUSTED_PROXIES", value_delimiter = ',',
+          value_parser = check_proxy)]
+    pub trusted_proxies: Vec<String>,
 
     /// Create Execution calls allowed per project, client IP and user in each window (keys
     /// are never limited); 0 turns the limit and its headers off. `_APP_OPTIONS_ABUSE=disabled`
@@ -52,6 +53,14 @@ pub struct AccessArgs {
 
 fn check_origin(entry: &str) -> Result<String, String> {
     AllowedOrigins::parse(&[entry.to_owned()]).map(|_| entry.to_owned())
+}
+
+/// Blank entries (an empty environment variable) are skipped.
+fn check_proxy(entry: &str) -> Result<String, String> {
+    if !entry.trim().is_empty() {
+        entry.parse::<IpNet>()?;
+    }
+    Ok(entry.to_owned())
 }
 
 /// The resolved settings.
@@ -73,7 +82,12 @@ impl AccessArgs {
             jwt_secret: self.jwt_secret.clone(),
             jwt_public_key: self.jwt_public_key.clone(),
             allowed_origins: self.allowed_origins.clone(),
-            trusted_proxies: TrustedProxies(self.trusted_proxies.clone()),
+            trusted_proxies: TrustedProxies(
+                self.trusted_proxies
+                    .iter()
+                    .filter_map(|entry| entry.parse().ok())
+                    .collect(),
+            ),
             rate_limit: RateLimitSettings {
                 limit: self.rate_limit,
                 window: Duration::from_secs(self.rate_limit_period),

@@ -63,6 +63,8 @@ impl TestServer {
             secret_key: None,
         });
         config.listen = "127.0.0.1:0".parse().expect("address");
+        // Functions run in the sandbox, as in production, wherever the host allows it.
+        config.sandbox = crate::sandbox::available();
         config.runtimes = Discovery {
             search_path: Vec::new(),
             runtimes_file: Some(runtimes_file),

@@ -46,14 +46,14 @@ async fn limited(limit: u64, proxies: &str) -> TestServer {
 
 fn jwt(user: &str) -> String {
     let user = User {
-        id: UserId::parse(user).unwrap(),
+        id: UserId::parse(user).expect("user id"),
         verified: false,
         memberships: Vec::new(),
     };
     let now = functiond_types::Timestamp::now().millis() / 1000;
     JwtSigner::hs256(SECRET.as_bytes())
         .sign(&user, None, Duration::from_secs(900), now)
-        .unwrap()
+        .expect("token")
 }
 
 fn guest(server: &TestServer) -> RequestBuilder {
@@ -95,7 +95,11 @@ async fn guests_and_users_are_counted_and_refused_past_the_limit() {
     let (limit, left, reset) = headers(&refused).expect("headers on the 429");
     assert_eq!((limit, left), (3, 0));
     let now = functiond_types::Timestamp::now().millis() / 1000;
-    assert_eq!(reset % i64::try_from(WINDOW).unwrap(), 0, "reset ends a window");
+    assert_eq!(
+        reset % i64::try_from(WINDOW).unwrap(),
+        0,
+        "reset ends a window"
+    );
     assert!(reset > now && reset <= now + i64::try_from(WINDOW).unwrap());
 
     // A user has a bucket of their own; so does every other user.
@@ -115,7 +119,10 @@ async fn guests_and_users_are_counted_and_refused_past_the_limit() {
         assert_eq!(headers(&by_key).map(|h| h.1), Some(0));
     }
     // Other routes carry no rate-limit headers.
-    assert_eq!(headers(&server.get("/functions/fn1/executions").await), None);
+    assert_eq!(
+        headers(&server.get("/functions/fn1/executions").await),
+        None
+    );
     // Failed credentials are answered before counting.
     let unknown = send(
         server
@@ -143,14 +150,26 @@ async fn forwarded_addresses_count_only_through_trusted_proxies() {
     let trusted = limited(1, "127.0.0.0/8").await;
     let from = |ip: &str| guest(&trusted).header("x-forwarded-for", format!("{ip}, 10.0.0.1"));
     assert_eq!(remaining(&send(from("203.0.113.1")).await), 0);
-    assert_eq!(send(from("203.0.113.1")).await.status, StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(send(from("203.0.113.2")).await.error_type(), "deployment_not_found");
+    assert_eq!(
+        send(from("203.0.113.1")).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        send(from("203.0.113.2")).await.error_type(),
+        "deployment_not_found"
+    );
 
     let untrusted = limited(1, "10.0.0.0/8").await;
     let from = |ip: &str| guest(&untrusted).header("x-forwarded-for", ip.to_owned());
-    assert_eq!(send(from("203.0.113.1")).await.error_type(), "deployment_not_found");
+    assert_eq!(
+        send(from("203.0.113.1")).await.error_type(),
+        "deployment_not_found"
+    );
     // Another claimed address does not help: the peer (127.0.0.1) is what counts.
-    assert_eq!(send(from("203.0.113.2")).await.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        send(from("203.0.113.2")).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
 }
 
 #[tokio::test]

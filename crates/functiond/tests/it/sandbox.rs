@@ -86,24 +86,30 @@ module.exports = async (req, res) => {
 };
 "#;
 
-/// Whether this host (and the test server) sandbox functions; says SKIPPED when not.
-fn sandboxed() -> bool {
-    let server_config = functiond::config::Config::for_store(&functiond::config::GlobalArgs {
-        data_dir: "unused".into(),
-        database_url: None,
-        secret_key: None,
+/// Whether this host can sandbox functions (root, user namespaces, cgroups); checked once.
+pub fn available() -> bool {
+    static AVAILABLE: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    let checked = AVAILABLE.get_or_init(|| {
+        functiond_sandbox::Sandbox::new(functiond_sandbox::SandboxConfig::default())
+            .map(drop)
+            .map_err(|error| error.to_string())
     });
-    if !server_config.sandbox {
-        eprintln!("SKIPPED: the test server runs without the sandbox");
-        return false;
-    }
-    match functiond_sandbox::Sandbox::new(functiond_sandbox::SandboxConfig::default()) {
-        Ok(_) => true,
+    match checked {
+        Ok(()) => true,
         Err(error) => {
-            eprintln!("SKIPPED: this host cannot sandbox: {error}");
+            eprintln!("NOTE: functions run without the sandbox on this host: {error}");
             false
         }
     }
+}
+
+/// Whether the hostile cases can run here; says SKIPPED when not.
+fn sandboxed() -> bool {
+    let ok = available();
+    if !ok {
+        eprintln!("SKIPPED: this host cannot sandbox functions");
+    }
+    ok
 }
 
 struct Hostile {
@@ -201,7 +207,7 @@ async fn reading_writing_and_reaching_outside_the_sandbox_fail() {
     // Only its own processes.
     let procs = hostile.attempt(json!({"what": "procs"})).await;
     assert!(
-        procs["value"].as_str().unwrap().parse::<u32>().unwrap() <= 3,
+        procs["value"].as_u64().is_some_and(|count| count <= 3),
         "{procs}"
     );
 

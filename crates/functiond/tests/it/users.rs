@@ -26,14 +26,14 @@ async fn server() -> TestServer {
 
 fn user(id: &str, verified: bool, teams: &[(&str, &str, &str)]) -> User {
     User {
-        id: UserId::parse(id).unwrap(),
+        id: UserId::parse(id).expect("user id"),
         verified,
         memberships: teams
             .iter()
             .map(|(team, role, membership)| Membership {
-                team: TeamId::parse(team).unwrap(),
+                team: TeamId::parse(team).expect("team id"),
                 roles: vec![(*role).to_owned()],
-                id: Some(MembershipId::parse(membership).unwrap()),
+                id: Some(MembershipId::parse(membership).expect("membership id")),
             })
             .collect(),
     }
@@ -43,7 +43,7 @@ fn token(user: &User) -> String {
     let now = functiond_types::Timestamp::now().millis() / 1000;
     JwtSigner::hs256(SECRET.as_bytes())
         .sign(user, None, std::time::Duration::from_secs(900), now)
-        .unwrap()
+        .expect("token")
 }
 
 fn as_jwt(server: &TestServer, jwt: &str, method: Method, path: &str) -> RequestBuilder {
@@ -101,11 +101,22 @@ async fn a_user_runs_reads_back_only_their_own_executions() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(finished["status"], "completed", "{finished}");
-    assert!(finished["response"].as_str().unwrap().contains(r#""user":"bob""#));
+    assert!(
+        finished["response"]
+            .as_str()
+            .unwrap()
+            .contains(r#""user":"bob""#)
+    );
     assert_eq!(finished["stdout"], "only keys see this");
 
     // Each user lists and gets only their own; `total` counts only those; a key sees all.
-    let listed = send(as_jwt(&server, &alice, Method::GET, "/functions/fn1/executions")).await;
+    let listed = send(as_jwt(
+        &server,
+        &alice,
+        Method::GET,
+        "/functions/fn1/executions",
+    ))
+    .await;
     assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
     assert_eq!(listed.body["total"], 1);
     assert_eq!(listed.body["executions"][0]["$id"], id.as_str());
@@ -119,13 +130,22 @@ async fn a_user_runs_reads_back_only_their_own_executions() {
         (other.status.as_u16(), other.error_type()),
         (404, "execution_not_found")
     );
-    let bobs = send(as_jwt(&server, &bob, Method::GET, "/functions/fn1/executions")).await;
+    let bobs = send(as_jwt(
+        &server,
+        &bob,
+        Method::GET,
+        "/functions/fn1/executions",
+    ))
+    .await;
     assert_eq!(bobs.body["total"], 1);
     assert_eq!(bobs.body["executions"][0]["$id"], queued_id.as_str());
     let cursor = format!("/functions/fn1/executions?queries[]=cursorAfter(%22{id}%22)");
     let hidden_cursor = send(as_jwt(&server, &bob, Method::GET, &cursor)).await;
     assert_eq!(hidden_cursor.error_type(), "general_cursor_not_found");
-    assert_eq!(server.get("/functions/fn1/executions").await.body["total"], 2);
+    assert_eq!(
+        server.get("/functions/fn1/executions").await.body["total"],
+        2
+    );
 
     // Users never touch functions.
     let functions = send(as_jwt(&server, &alice, Method::GET, "/functions")).await;
@@ -152,7 +172,10 @@ async fn execute_roles_decide_after_the_deployment_checks() {
     );
 
     server
-        .deployed_node("fn1", "module.exports = async (req, res) => res.send('ok');")
+        .deployed_node(
+            "fn1",
+            "module.exports = async (req, res) => res.send('ok');",
+        )
         .await;
     let verified_owner = token(&user("carol", true, &[("t1", "owner", "m1")]));
     let unverified = token(&user("dave", false, &[("t2", "member", "m2")]));
@@ -233,7 +256,13 @@ async fn bad_expired_or_unexpected_jwts_are_refused() {
 
     // A server with no JWT key refuses every JWT, and says why.
     let plain = TestServer::start().await;
-    let reply = send(as_jwt(&plain, &alice, Method::GET, "/functions/x/executions")).await;
+    let reply = send(as_jwt(
+        &plain,
+        &alice,
+        Method::GET,
+        "/functions/x/executions",
+    ))
+    .await;
     assert_eq!(
         (reply.status.as_u16(), reply.error_type()),
         (401, "user_jwt_invalid")
@@ -255,7 +284,10 @@ async fn bad_expired_or_unexpected_jwts_are_refused() {
 async fn keyless_writes_from_unknown_origins_are_refused() {
     let server = server().await;
     server
-        .deployed_node("fn1", "module.exports = async (req, res) => res.send('ok');")
+        .deployed_node(
+            "fn1",
+            "module.exports = async (req, res) => res.send('ok');",
+        )
         .await;
     set_execute(&server, "fn1", json!(["any"])).await;
     let alice = token(&user("alice", false, &[]));

@@ -184,7 +184,7 @@ impl Cgroups {
                 else {
                     continue;
                 };
-                if Path::new(&format!("/proc/{owner}")).exists() {
+                if alive(owner) {
                     continue;
                 }
                 remove(&entry.path(), Duration::from_secs(1));
@@ -326,6 +326,18 @@ impl Drop for Group {
             remove(dir, Duration::from_millis(500));
         }
     }
+}
+
+/// Whether process `pid` runs (a zombie, dead but not yet reaped by its parent, does not).
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        !stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z')
+    })
 }
 
 /// Kills whatever is left in a group and removes it, retrying while the kernel finishes

@@ -1,7 +1,8 @@
 //! Host uid/gid ranges for sandboxes: each live sandbox holds a range of [`RANGE`] ids that no
 //! other sandbox on the host holds at the same time, not even one of another server. The
 //! range is claimed by an exclusive `flock` on a file named after it in a host-wide directory,
-//! so a crashed server's claims vanish with it.
+//! so a crashed server's claims vanish with it. A tree the sandbox must write to (a build's
+//! code folder) is lent to its range's workload uid for the sandbox's life.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -75,6 +76,33 @@ impl Ranges {
         Err(SandboxError::Setup {
             message: format!("all {} sandbox uid ranges are in use", self.count),
         })
+    }
+}
+
+/// Gives a lent bind's whole tree to `uid` (the workload's host uid, also its gid), or
+/// back to the server's own user with `None`. Links are changed, never followed, so a link the
+/// workload planted cannot hand it anything outside the tree.
+pub(crate) fn hand_over(path: &std::path::Path, uid: Option<u32>) {
+    let (uid, gid) = uid.map_or_else(
+        || {
+            (
+                nix::unistd::geteuid().as_raw(),
+                nix::unistd::getegid().as_raw(),
+            )
+        },
+        |uid| (uid, uid),
+    );
+    let mut pending = vec![path.to_owned()];
+    while let Some(next) = pending.pop() {
+        let Ok(meta) = std::fs::symlink_metadata(&next) else {
+            continue;
+        };
+        let _ = std::os::unix::fs::lchown(&next, Some(uid), Some(gid));
+        if meta.is_dir()
+            && let Ok(entries) = std::fs::read_dir(&next)
+        {
+            pending.extend(entries.flatten().map(|entry| entry.path()));
+        }
     }
 }
 

@@ -39,6 +39,8 @@ pub struct Bind {
     /// Whether the tree is handed to the sandbox's user for the sandbox's life (and back to
     /// the server's user after): how a sandbox gets to write where only root could.
     pub lent: bool,
+    /// Where the sandbox sees it; `None`: at the same path as the host.
+    pub inside: Option<PathBuf>,
 }
 
 impl Bind {
@@ -47,6 +49,7 @@ impl Bind {
             path: path.into(),
             writable: false,
             lent: false,
+            inside: None,
         }
     }
 
@@ -57,6 +60,7 @@ impl Bind {
             path: path.into(),
             writable: true,
             lent: false,
+            inside: None,
         }
     }
 
@@ -67,7 +71,15 @@ impl Bind {
             path: path.into(),
             writable: true,
             lent: true,
+            inside: None,
         }
+    }
+
+    /// The same bind, seen at `path` inside the sandbox (which then learns nothing of where
+    /// it lives on the host).
+    pub fn at(mut self, path: impl Into<PathBuf>) -> Self {
+        self.inside = Some(path.into());
+        self
     }
 }
 

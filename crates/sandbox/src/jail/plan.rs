@@ -137,7 +137,7 @@ pub(crate) fn plan(
     builder.ops.push(Op::Proc {
         target: builder.inside(Path::new("/proc"))?,
     });
-    let mut binds: Vec<Bind> = Vec::new();
+    let mut binds: Vec<Placed> = Vec::new();
     for bind in base.iter().chain(&jail.binds) {
         match std::fs::symlink_metadata(&bind.path) {
             Ok(meta)
@@ -152,21 +152,26 @@ pub(crate) fn plan(
             Err(_) => continue,
         }
         let real = std::fs::canonicalize(&bind.path).map_err(|e| setup(&bind.path, e))?;
-        if real != bind.path {
-            builder.link(&bind.path, &real)?;
-        }
-        binds.push(Bind {
-            path: real,
+        let target = match &bind.inside {
+            Some(inside) => inside.clone(),
+            None => {
+                if real != bind.path {
+                    builder.link(&bind.path, &real)?;
+                }
+                real.clone()
+            }
+        };
+        binds.push(Placed {
+            source: real,
+            target,
             writable: bind.writable,
-            lent: bind.lent,
         });
     }
     // Parents before children, so a nested bind lands inside the one that holds it.
-    binds.sort_by(|a, b| a.path.cmp(&b.path));
+    binds.sort_by(|a, b| a.target.cmp(&b.target));
     binds.dedup_by(|later, earlier| {
-        later.path == earlier.path && {
+        later.target == earlier.target && {
             earlier.writable |= later.writable;
-            earlier.lent |= later.lent;
             true
         }
     });
@@ -245,6 +250,13 @@ fn resolve(program: &Path, env: &[(String, String)]) -> Result<PathBuf, SandboxE
         })
 }
 
+/// A bind as mounted: from where, to where.
+struct Placed {
+    source: PathBuf,
+    target: PathBuf,
+    writable: bool,
+}
+
 struct Builder {
     root: PathBuf,
     ops: Vec<Op>,
@@ -311,8 +323,8 @@ impl Builder {
         Ok(())
     }
 
-    fn bind(&mut self, bind: &Bind) -> Result<(), SandboxError> {
-        let path = &bind.path;
+    fn bind(&mut self, bind: &Placed) -> Result<(), SandboxError> {
+        let path = &bind.target;
         let inherited = self.covered(path);
         // The innermost bind holding this path decides what it already looks like.
         let holder_writable = self
@@ -321,12 +333,12 @@ impl Builder {
             .rev()
             .find(|(bound, _)| path.starts_with(bound))
             .is_some_and(|(_, writable)| *writable);
-        if inherited && !bind.writable && !holder_writable {
+        if inherited && !bind.writable && !holder_writable && bind.source == *path {
             // Already visible, read-only, through the bind that holds it.
             return Ok(());
         }
         if !inherited {
-            if path.is_dir() {
+            if bind.source.is_dir() {
                 self.dir(path)?;
             } else {
                 self.parent(path)?;
@@ -339,7 +351,7 @@ impl Builder {
         if !bind.writable {
             attributes |= ATTR_RDONLY;
         }
-        self.push_bind(c_path(path)?, self.inside(path)?, attributes)?;
+        self.push_bind(c_path(&bind.source)?, self.inside(path)?, attributes)?;
         self.bound.push((path.clone(), bind.writable));
         Ok(())
     }

@@ -165,7 +165,7 @@ pub(crate) fn start(spec: &Spec, jail: &Jail, host: &Arc<Host>) -> Result<Starte
     let range = host.ids.claim()?;
     let owner = range.first + WORKLOAD_ID;
     for bind in jail.binds.iter().filter(|bind| bind.lent) {
-        hand_over(&bind.path, Some(owner));
+        super::ids::hand_over(&bind.path, Some(owner));
     }
     let group = host.cgroups.create(&jail.limits)?;
     let (sync_read, sync_write) = pipe()?;
@@ -372,7 +372,7 @@ impl Process {
             self.range = None;
             self.proxy = None;
             for path in &self.writable {
-                hand_over(path, None);
+                super::ids::hand_over(path, None);
             }
         }
         Ok(self.exit.unwrap_or(Exit {
@@ -384,33 +384,6 @@ impl Process {
     /// The limit the sandbox ran into, known once it has been killed.
     pub(crate) fn limit_hit(&self) -> Option<LimitHit> {
         self.hit
-    }
-}
-
-/// Gives a lent bind's whole tree to `uid` (the workload's host uid, also its gid), or
-/// back to the server's own user with `None`. Links are changed, never followed, so a link the
-/// workload planted cannot hand it anything outside the tree.
-fn hand_over(path: &std::path::Path, uid: Option<u32>) {
-    let (uid, gid) = uid.map_or_else(
-        || {
-            (
-                nix::unistd::geteuid().as_raw(),
-                nix::unistd::getegid().as_raw(),
-            )
-        },
-        |uid| (uid, uid),
-    );
-    let mut pending = vec![path.to_owned()];
-    while let Some(next) = pending.pop() {
-        let Ok(meta) = std::fs::symlink_metadata(&next) else {
-            continue;
-        };
-        let _ = std::os::unix::fs::lchown(&next, Some(uid), Some(gid));
-        if meta.is_dir()
-            && let Ok(entries) = std::fs::read_dir(&next)
-        {
-            pending.extend(entries.flatten().map(|entry| entry.path()));
-        }
     }
 }
 

@@ -153,7 +153,10 @@ fn binds_are_read_only_unless_writable() {
     assert_eq!(stdout(&spec), "dataro\nrw\ninner-ro\nlent\n");
     assert!(rw.path().join("made").is_file());
     // Given back to the server's user once the sandbox is gone.
-    assert_eq!(std::fs::metadata(lent.path().join("made")).unwrap().uid(), 0);
+    assert_eq!(
+        std::fs::metadata(lent.path().join("made")).unwrap().uid(),
+        0
+    );
 }
 
 #[test]
@@ -298,4 +301,107 @@ fn pid_1_and_its_copy_of_the_server_are_invisible() {
     assert_eq!(lines[0], "hidden", "{text}");
     let visible: u32 = lines[1].parse().unwrap();
     assert!(visible <= 3, "{text}");
+}
+
+#[test]
+fn cpu_time_is_capped_by_the_quota() {
+    let Some(sandbox) = sandbox() else { return };
+    let mut jail = Jail::new(&sandbox);
+    jail.limits.cpus = Some(0.2);
+    let script = "import os, time\nstart = time.time()\nwhile time.time() - start < 1: pass\n\
+                  t = os.times()\nprint(t.user + t.system)";
+    let spec = Spec::new("/usr/bin/python3")
+        .arg("-c")
+        .arg(script)
+        .jail(jail);
+    let used: f64 = stdout(&spec).trim().parse().unwrap();
+    assert!(used < 0.5, "used {used} s of CPU in one second at 0.2 cpus");
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn dangerous_system_calls_are_refused() {
+    let Some(sandbox) = sandbox() else { return };
+    // bpf, keyctl, io_uring_setup, perf_event_open, kexec_load, init_module, reboot,
+    // userfaultfd, setns, open_tree: each must fail with EPERM.
+    let script = "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n\
+                  for nr in (321, 250, 425, 298, 246, 175, 169, 323, 308, 428):\n\
+                  \x20   r = libc.syscall(nr, 0, 0, 0, 0, 0)\n\
+                  \x20   print(nr, r, ctypes.get_errno())";
+    let spec = Spec::new("/usr/bin/python3")
+        .arg("-c")
+        .arg(script)
+        .jail(Jail::new(&sandbox));
+    let text = stdout(&spec);
+    for line in text.lines() {
+        assert!(line.ends_with(" -1 1"), "{text}");
+    }
+    assert_eq!(text.lines().count(), 10, "{text}");
+}
+
+/// Not a test of its own: run by `a_killed_supervisor_takes_its_sandboxes_with_it` as a
+/// separate process that holds a sandbox and waits to be killed.
+#[test]
+#[ignore = "a helper process for another test"]
+fn helper_holds_a_sandbox() {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "tells the helper run from a plain --ignored run"
+    )]
+    if std::env::var_os("FUNCTIOND_SANDBOX_HELPER").is_none() {
+        return;
+    }
+    let Some(sandbox) = sandbox() else { return };
+    let spec = Spec::new("/bin/sleep")
+        .arg("1234.75")
+        .jail(Jail::new(&sandbox));
+    let _instance = spawn(&spec).unwrap();
+    std::thread::sleep(Duration::from_secs(60));
+}
+
+#[test]
+fn a_killed_supervisor_takes_its_sandboxes_with_it() {
+    if sandbox().is_none() {
+        return;
+    }
+    let marked = || {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter(|entry| {
+                std::fs::read(entry.path().join("cmdline"))
+                    .is_ok_and(|line| line == b"/bin/sleep\x001234.75\x00")
+            })
+            .count()
+    };
+    let mut helper = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "jail::tests::helper_holds_a_sandbox",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env("FUNCTIOND_SANDBOX_HELPER", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while marked() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the helper's sandbox never started"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    helper.kill().unwrap();
+    helper.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while marked() > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the sandbox outlived its supervisor"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }

@@ -126,7 +126,7 @@ async fn unknown_cursors_are_refused() {
         let p = catalogue(store).await;
         assert!(
             store
-                .delete_function(&p, &fid("three"))
+                .delete_function(&p, &fid("three"), &[])
                 .await
                 .expect("delete")
         );

@@ -55,7 +55,7 @@ fn job(kind: &str, payload: &str) -> NewJob {
 async fn with_function(store: &dyn Store) -> ProjectId {
     let p = project(store, "alpha").await;
     store
-        .create_function(&p, &function("fn1", "F"))
+        .create_function(&p, &function("fn1", "F"), &[])
         .await
         .expect("create function");
     p
@@ -67,15 +67,15 @@ async fn an_upload_activates_alone_and_queues_its_build() {
         let store = backend.enter();
         let p = with_function(store).await;
         let first = deployment("d1", "fn1", true);
-        store.create_deployment(&p, &first).await.unwrap();
+        store.create_deployment(&p, &first, &[]).await.unwrap();
         store
-            .complete_upload(&p, &first, &job("build", "{}"))
+            .complete_upload(&p, &first, &[job("build", "{}")])
             .await
             .unwrap();
         let second = deployment("d2", "fn1", true);
-        store.create_deployment(&p, &second).await.unwrap();
+        store.create_deployment(&p, &second, &[]).await.unwrap();
         store
-            .complete_upload(&p, &second, &job("build", "{}"))
+            .complete_upload(&p, &second, &[job("build", "{}")])
             .await
             .unwrap();
 
@@ -95,7 +95,7 @@ async fn builds_attach_to_their_deployment_and_activate_it() {
         let store = backend.enter();
         let p = with_function(store).await;
         let d = deployment("d1", "fn1", true);
-        store.create_deployment(&p, &d).await.unwrap();
+        store.create_deployment(&p, &d, &[]).await.unwrap();
         let mut build = Build {
             id: BuildId::parse("b1").unwrap(),
             deployment_id: d.id.clone(),
@@ -106,7 +106,7 @@ async fn builds_attach_to_their_deployment_and_activate_it() {
             stderr: String::new(),
             duration: 0,
         };
-        store.save_build(&p, &build, None).await.unwrap();
+        store.save_build(&p, &build, &[]).await.unwrap();
         let found = store.get_deployment(&p, &d.id).await.unwrap().unwrap();
         assert_eq!(found.deployment.build_id, Some(build.id.clone()));
         assert_eq!(
@@ -130,10 +130,22 @@ async fn builds_attach_to_their_deployment_and_activate_it() {
         assert_eq!(listed.items[0].build, Some(build));
 
         // Deleting the active deployment resets the function.
-        assert!(store.delete_deployment(&p, &d.id).await.unwrap().is_some());
+        assert!(
+            store
+                .delete_deployment(&p, &d.id, &[])
+                .await
+                .unwrap()
+                .is_some()
+        );
         let f = store.get_function(&p, &fid("fn1")).await.unwrap().unwrap();
         assert_eq!(f.function.deployment, "");
-        assert!(store.delete_deployment(&p, &d.id).await.unwrap().is_none());
+        assert!(
+            store
+                .delete_deployment(&p, &d.id, &[])
+                .await
+                .unwrap()
+                .is_none()
+        );
     }
 }
 
@@ -144,7 +156,7 @@ async fn executions_round_trip_and_list_by_function() {
         let p = with_function(store).await;
         let mut e = execution("e1", "fn1", "d1", ExecutionStatus::Waiting);
         store
-            .create_execution(&p, &e, Some(&job("execution", "{}")))
+            .create_execution(&p, &e, &[job("execution", "{}")])
             .await
             .unwrap();
         assert_eq!(store.count_jobs().await.unwrap(), 1);
@@ -152,7 +164,7 @@ async fn executions_round_trip_and_list_by_function() {
         e.status_code = 200;
         e.response = "ok".into();
         e.duration = 0.25;
-        assert!(store.update_execution(&p, &e).await.unwrap());
+        assert!(store.update_execution(&p, &e, &[]).await.unwrap());
         assert_eq!(
             store.get_execution(&p, &e.id).await.unwrap(),
             Some(e.clone())
@@ -163,7 +175,7 @@ async fn executions_round_trip_and_list_by_function() {
             .unwrap();
         assert_eq!((page.total, page.items), (1, vec![e]));
         // Executions go with their function.
-        store.delete_function(&p, &fid("fn1")).await.unwrap();
+        store.delete_function(&p, &fid("fn1"), &[]).await.unwrap();
         assert_eq!(
             store
                 .get_execution(&p, &ExecutionId::parse("e1").unwrap())
@@ -182,13 +194,13 @@ async fn only_executions_without_a_job_are_swept() {
         let queued = execution("queued", "fn1", "d1", ExecutionStatus::Processing);
         let payload = r#"{"project":"alpha","execution":"queued","data":""}"#;
         store
-            .create_execution(&p, &queued, Some(&job("execution", payload)))
+            .create_execution(&p, &queued, &[job("execution", payload)])
             .await
             .unwrap();
         let cut = execution("cut", "fn1", "d1", ExecutionStatus::Processing);
-        store.create_execution(&p, &cut, None).await.unwrap();
+        store.create_execution(&p, &cut, &[]).await.unwrap();
         let done = execution("done", "fn1", "d1", ExecutionStatus::Completed);
-        store.create_execution(&p, &done, None).await.unwrap();
+        store.create_execution(&p, &done, &[]).await.unwrap();
 
         assert_eq!(
             store

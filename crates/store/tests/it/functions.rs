@@ -41,9 +41,12 @@ async fn functions_round_trip_every_field() {
         let p = project(store, "alpha").await;
         let full = full("full");
         let plain = function("plain", "Plain");
-        store.create_function(&p, &full).await.expect("create full");
         store
-            .create_function(&p, &plain)
+            .create_function(&p, &full, &[])
+            .await
+            .expect("create full");
+        store
+            .create_function(&p, &plain, &[])
             .await
             .expect("create plain");
 
@@ -66,10 +69,13 @@ async fn duplicate_function_id_conflicts_within_a_project() {
         let store = backend.enter();
         let p = project(store, "alpha").await;
         let first = function("fn1", "First");
-        store.create_function(&p, &first).await.expect("create");
+        store
+            .create_function(&p, &first, &[])
+            .await
+            .expect("create");
 
         let error = store
-            .create_function(&p, &full("fn1"))
+            .create_function(&p, &full("fn1"), &[])
             .await
             .expect_err("same id");
         assert!(matches!(error, StoreError::Conflict { .. }), "{error:?}");
@@ -93,11 +99,11 @@ async fn the_same_function_id_in_two_projects_stays_separate() {
         let mut in_b = full("shared");
         in_b.name = "In beta".to_owned();
         store
-            .create_function(&a, &in_a)
+            .create_function(&a, &in_a, &[])
             .await
             .expect("create in alpha");
         store
-            .create_function(&b, &in_b)
+            .create_function(&b, &in_b, &[])
             .await
             .expect("create in beta");
         // Variable IDs are per project too.
@@ -127,14 +133,19 @@ async fn the_same_function_id_in_two_projects_stays_separate() {
         let mut renamed = in_a.clone();
         renamed.name = "Renamed in alpha".to_owned();
         renamed.timeout = 60;
-        assert!(store.update_function(&a, &renamed).await.expect("update"));
+        assert!(
+            store
+                .update_function(&a, &renamed, &[])
+                .await
+                .expect("update")
+        );
         let got = store.get_function(&b, &fid("shared")).await.expect("get");
         assert_eq!(got, Some(with_vars(&in_b, &[&var_b])));
 
         // Deleting in alpha leaves beta's function and variables alone.
         assert!(
             store
-                .delete_function(&a, &fid("shared"))
+                .delete_function(&a, &fid("shared"), &[])
                 .await
                 .expect("delete")
         );
@@ -158,7 +169,7 @@ async fn the_same_function_id_in_two_projects_stays_separate() {
         // A variable cannot hang off a function of another project.
         let orphan = variable("only-b", "v9", "KEY", "orphan");
         store
-            .create_function(&b, &function("only-b", "Only in beta"))
+            .create_function(&b, &function("only-b", "Only in beta"), &[])
             .await
             .expect("create");
         assert!(store.create_variable(&a, &orphan).await.is_err());
@@ -178,10 +189,15 @@ async fn the_same_function_id_in_two_projects_stays_separate() {
         );
 
         // With alpha's copy gone, alpha cannot reach beta's through update or delete.
-        assert!(!store.update_function(&a, &renamed).await.expect("update"));
         assert!(
             !store
-                .delete_function(&a, &fid("shared"))
+                .update_function(&a, &renamed, &[])
+                .await
+                .expect("update")
+        );
+        assert!(
+            !store
+                .delete_function(&a, &fid("shared"), &[])
                 .await
                 .expect("delete")
         );
@@ -197,21 +213,32 @@ async fn update_replaces_every_field() {
         let p = project(store, "alpha").await;
         let other = project(store, "beta").await;
         let original = function("fn1", "Original");
-        store.create_function(&p, &original).await.expect("create");
+        store
+            .create_function(&p, &original, &[])
+            .await
+            .expect("create");
         let untouched = function("fn2", "Untouched");
-        store.create_function(&p, &untouched).await.expect("create");
+        store
+            .create_function(&p, &untouched, &[])
+            .await
+            .expect("create");
 
         // Everything but the ID and the creation time changes.
         let mut changed = full("fn1");
         changed.created_at = original.created_at;
-        assert!(store.update_function(&p, &changed).await.expect("update"));
+        assert!(
+            store
+                .update_function(&p, &changed, &[])
+                .await
+                .expect("update")
+        );
         let got = store.get_function(&p, &fid("fn1")).await.expect("get");
         assert_eq!(got, Some(with_vars(&changed, &[])));
 
         // And back again: optional times return to None, arrays to empty, enabled to true.
         let mut back = original.clone();
         back.updated_at = at(99);
-        assert!(store.update_function(&p, &back).await.expect("update"));
+        assert!(store.update_function(&p, &back, &[]).await.expect("update"));
         let got = store.get_function(&p, &fid("fn1")).await.expect("get");
         assert_eq!(got, Some(with_vars(&back, &[])));
 
@@ -219,16 +246,26 @@ async fn update_replaces_every_field() {
         assert_eq!(got, Some(with_vars(&untouched, &[])));
 
         // An update that changes nothing still finds the row.
-        assert!(store.update_function(&p, &back).await.expect("same again"));
+        assert!(
+            store
+                .update_function(&p, &back, &[])
+                .await
+                .expect("same again")
+        );
         let got = store.get_function(&p, &fid("fn1")).await.expect("get");
         assert_eq!(got, Some(with_vars(&back, &[])));
 
         // Missing here, or existing only in another project: nothing to update.
         let missing = function("nope", "Nope");
-        assert!(!store.update_function(&p, &missing).await.expect("update"));
         assert!(
             !store
-                .update_function(&other, &changed)
+                .update_function(&p, &missing, &[])
+                .await
+                .expect("update")
+        );
+        assert!(
+            !store
+                .update_function(&other, &changed, &[])
                 .await
                 .expect("update")
         );
@@ -249,29 +286,29 @@ async fn delete_reports_whether_it_deleted() {
         let store = backend.enter();
         let p = project(store, "alpha").await;
         store
-            .create_function(&p, &function("fn1", "One"))
+            .create_function(&p, &function("fn1", "One"), &[])
             .await
             .expect("create");
         store
-            .create_function(&p, &function("fn2", "Two"))
+            .create_function(&p, &function("fn2", "Two"), &[])
             .await
             .expect("create");
 
         assert!(
             store
-                .delete_function(&p, &fid("fn1"))
+                .delete_function(&p, &fid("fn1"), &[])
                 .await
                 .expect("delete")
         );
         assert!(
             !store
-                .delete_function(&p, &fid("fn1"))
+                .delete_function(&p, &fid("fn1"), &[])
                 .await
                 .expect("delete again")
         );
         assert!(
             !store
-                .delete_function(&p, &fid("never"))
+                .delete_function(&p, &fid("never"), &[])
                 .await
                 .expect("delete missing")
         );
@@ -292,11 +329,11 @@ async fn deleting_a_function_deletes_its_variables() {
         let store = backend.enter();
         let p = project(store, "alpha").await;
         store
-            .create_function(&p, &function("fn1", "One"))
+            .create_function(&p, &function("fn1", "One"), &[])
             .await
             .expect("create");
         store
-            .create_function(&p, &function("fn2", "Two"))
+            .create_function(&p, &function("fn2", "Two"), &[])
             .await
             .expect("create");
         let gone_a = variable("fn1", "v1", "A", "1");
@@ -308,7 +345,7 @@ async fn deleting_a_function_deletes_its_variables() {
 
         assert!(
             store
-                .delete_function(&p, &fid("fn1"))
+                .delete_function(&p, &fid("fn1"), &[])
                 .await
                 .expect("delete")
         );
@@ -328,7 +365,7 @@ async fn deleting_a_function_deletes_its_variables() {
         // A new function with the old ID starts without variables, and the old variable
         // IDs and keys are free again.
         store
-            .create_function(&p, &function("fn1", "Reborn"))
+            .create_function(&p, &function("fn1", "Reborn"), &[])
             .await
             .expect("recreate");
         let got = store.get_function(&p, &fid("fn1")).await.expect("get");
@@ -355,7 +392,9 @@ async fn concurrent_writes_all_land() {
                 let p = p.clone();
                 tokio::spawn(async move {
                     let id = format!("f{i}");
-                    store.create_function(&p, &function(&id, "Busy")).await?;
+                    store
+                        .create_function(&p, &function(&id, "Busy"), &[])
+                        .await?;
                     let v = variable(&id, &format!("v{i}"), "KEY", &format!("value {i}"));
                     store.create_variable(&p, &v).await
                 })
@@ -385,14 +424,14 @@ async fn reads_after_writes_see_the_writes() {
         let store = backend.enter();
         let p = project(store, "alpha").await;
         let mut f = function("fn1", "Before");
-        store.create_function(&p, &f).await.expect("create");
+        store.create_function(&p, &f, &[]).await.expect("create");
         assert_eq!(
             store.get_function(&p, &f.id).await.expect("get"),
             Some(with_vars(&f, &[]))
         );
 
         f.name = "After".to_owned();
-        assert!(store.update_function(&p, &f).await.expect("update"));
+        assert!(store.update_function(&p, &f, &[]).await.expect("update"));
         assert_eq!(
             store
                 .get_function(&p, &f.id)
@@ -435,7 +474,7 @@ async fn reads_after_writes_see_the_writes() {
             Some(with_vars(&f, &[]))
         );
 
-        assert!(store.delete_function(&p, &f.id).await.expect("delete"));
+        assert!(store.delete_function(&p, &f.id, &[]).await.expect("delete"));
         assert_eq!(store.get_function(&p, &f.id).await.expect("get"), None);
     }
 }

@@ -40,13 +40,13 @@ pub async fn catalogue(store: &dyn Store) -> ProjectId {
             updated_at: at(10 * i),
             ..function(id, name)
         };
-        store.create_function(&p, &f).await.expect("create");
+        store.create_function(&p, &f, &[]).await.expect("create");
     }
     // Noise in another project that no listing of `alpha` may see.
     let other = project(store, "beta").await;
     for id in ["one", "six"] {
         store
-            .create_function(&other, &function(id, "alpha"))
+            .create_function(&other, &function(id, "alpha"), &[])
             .await
             .expect("noise");
     }
@@ -346,10 +346,10 @@ async fn listed_functions_carry_their_own_variables() {
         let other = project(store, "beta").await;
         let fns: Vec<Function> = ["f1", "f2", "f3"].map(|id| function(id, id)).into();
         for f in &fns {
-            store.create_function(&p, f).await.expect("create");
+            store.create_function(&p, f, &[]).await.expect("create");
         }
         store
-            .create_function(&other, &fns[0])
+            .create_function(&other, &fns[0], &[])
             .await
             .expect("create in beta");
         // Created interleaved across functions.
@@ -407,7 +407,7 @@ async fn total_is_capped() {
         for i in 0..count {
             let mut f = function(&format!("f{i}"), "bulk");
             f.timeout = if i < 10 { 1 } else { 15 };
-            store.create_function(&p, &f).await.expect("create");
+            store.create_function(&p, &f, &[]).await.expect("create");
         }
         let query = ListQuery {
             limit: 2,

@@ -26,13 +26,13 @@ async fn catalogue(store: &dyn Store) -> ProjectId {
     for (id, name, runtime) in rows {
         let mut f = function(id, name);
         f.runtime = runtime.to_owned();
-        store.create_function(&p, &f).await.expect("create");
+        store.create_function(&p, &f, &[]).await.expect("create");
     }
     // A project whose function would match every search below.
     let noise = project(store, "beta").await;
     let mut f = function("hello-2", "Test Mailer Résumé Cron fn_1 fnx1 function");
     f.runtime = "node-20.0".to_owned();
-    store.create_function(&noise, &f).await.expect("noise");
+    store.create_function(&noise, &f, &[]).await.expect("noise");
     p
 }
 
@@ -162,7 +162,12 @@ async fn search_combines_with_filters_paging_and_updates() {
             .function;
         renamed.name = "Nightly Report".to_owned();
         renamed.runtime = "deno-1.40".to_owned();
-        assert!(store.update_function(&p, &renamed).await.expect("update"));
+        assert!(
+            store
+                .update_function(&p, &renamed, &[])
+                .await
+                .expect("update")
+        );
         expect(store, &p, &search("cron"), &[]).await;
         expect(store, &p, &search("ruby"), &[]).await;
         expect(store, &p, &search("nightly"), &["other"]).await;
@@ -171,7 +176,7 @@ async fn search_combines_with_filters_paging_and_updates() {
         // A deleted function is no longer found.
         assert!(
             store
-                .delete_function(&p, &fid("hello-1"))
+                .delete_function(&p, &fid("hello-1"), &[])
                 .await
                 .expect("delete")
         );

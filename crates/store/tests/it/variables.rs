@@ -12,11 +12,11 @@ async fn variables_round_trip_in_creation_order() {
         let store = backend.enter();
         let p = project(store, "alpha").await;
         store
-            .create_function(&p, &function("fn1", "One"))
+            .create_function(&p, &function("fn1", "One"), &[])
             .await
             .expect("create");
         store
-            .create_function(&p, &function("fn2", "Two"))
+            .create_function(&p, &function("fn2", "Two"), &[])
             .await
             .expect("create");
         // IDs and keys deliberately out of alphabetical order.
@@ -109,11 +109,11 @@ async fn variable_keys_are_unique_per_function() {
         let store = backend.enter();
         let p = project(store, "alpha").await;
         store
-            .create_function(&p, &function("fn1", "One"))
+            .create_function(&p, &function("fn1", "One"), &[])
             .await
             .expect("create");
         store
-            .create_function(&p, &function("fn2", "Two"))
+            .create_function(&p, &function("fn2", "Two"), &[])
             .await
             .expect("create");
         let first = variable("fn1", "v1", "API_KEY", "one");
@@ -186,7 +186,7 @@ async fn values_round_trip_exactly() {
         let store = backend.enter();
         let p = project(store, "alpha").await;
         store
-            .create_function(&p, &function("fn1", "One"))
+            .create_function(&p, &function("fn1", "One"), &[])
             .await
             .expect("create");
         let values = [
@@ -233,7 +233,7 @@ async fn values_are_not_stored_in_clear() {
         };
         let p = project(store, "alpha").await;
         store
-            .create_function(&p, &function("fn1", "One"))
+            .create_function(&p, &function("fn1", "One"), &[])
             .await
             .expect("create");
         let first = variable("fn1", "v1", "FIRST", SECRET);
@@ -295,11 +295,11 @@ async fn another_secret_key_cannot_read_values() {
         let store = backend.enter();
         let p = project(store, "alpha").await;
         store
-            .create_function(&p, &function("fn1", "One"))
+            .create_function(&p, &function("fn1", "One"), &[])
             .await
             .expect("create");
         store
-            .create_function(&p, &function("fn2", "Two"))
+            .create_function(&p, &function("fn2", "Two"), &[])
             .await
             .expect("create");
         let v = variable("fn1", "v1", "KEY", SECRET);

@@ -1,7 +1,7 @@
 //! Listing executions for a caller who may read only some of them (a JWT user sees the ones
 //! whose permissions name one of their roles): page, total and cursors see the same rows.
 
-use functiond_store::{Store, StoreError};
+use functiond_store::StoreError;
 use functiond_types::execution::{Execution, ExecutionStatus, Trigger};
 use functiond_types::id::{DeploymentId, ExecutionId};
 use functiond_types::query::{Cursor, ListQuery};
