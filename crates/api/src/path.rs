@@ -28,97 +28,63 @@ async fn raw<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<RawPathPara
         .map_err(|_| ApiError::RouteNotFound)
 }
 
-/// `/functions/{functionId}`
-#[derive(Debug)]
-pub struct FunctionPath {
-    pub function: FunctionId,
+/// Declares an extractor for one route shape: its fields, each read from the path parameter
+/// of the given name and checked against the UID rule.
+macro_rules! path_extractor {
+    ($(#[$doc:meta])* $name:ident { $($field:ident: $kind:ident = $param:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name {
+            $(pub $field: $kind,)+
+        }
+
+        impl<S: Send + Sync> FromRequestParts<S> for $name {
+            type Rejection = ApiError;
+
+            async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+                let params = raw(parts, state).await?;
+                Ok(Self {
+                    $($field: param(&params, $param, $kind::parse)?,)+
+                })
+            }
+        }
+    };
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for FunctionPath {
-    type Rejection = ApiError;
+path_extractor!(
+    /// `/functions/{functionId}`
+    FunctionPath { function: FunctionId = "functionId" }
+);
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let params = raw(parts, state).await?;
-        Ok(Self {
-            function: param(&params, "functionId", FunctionId::parse)?,
-        })
+path_extractor!(
+    /// `/functions/{functionId}/variables/{variableId}`
+    VariablePath {
+        function: FunctionId = "functionId",
+        variable: VariableId = "variableId",
     }
-}
+);
 
-/// `/functions/{functionId}/variables/{variableId}`
-#[derive(Debug)]
-pub struct VariablePath {
-    pub function: FunctionId,
-    pub variable: VariableId,
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for VariablePath {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let params = raw(parts, state).await?;
-        Ok(Self {
-            function: param(&params, "functionId", FunctionId::parse)?,
-            variable: param(&params, "variableId", VariableId::parse)?,
-        })
+path_extractor!(
+    /// `/functions/{functionId}/deployments/{deploymentId}`
+    DeploymentPath {
+        function: FunctionId = "functionId",
+        deployment: DeploymentId = "deploymentId",
     }
-}
+);
 
-/// `/functions/{functionId}/deployments/{deploymentId}`
-#[derive(Debug)]
-pub struct DeploymentPath {
-    pub function: FunctionId,
-    pub deployment: DeploymentId,
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for DeploymentPath {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let params = raw(parts, state).await?;
-        Ok(Self {
-            function: param(&params, "functionId", FunctionId::parse)?,
-            deployment: param(&params, "deploymentId", DeploymentId::parse)?,
-        })
+path_extractor!(
+    /// `/functions/{functionId}/deployments/{deploymentId}/builds/{buildId}`
+    BuildPath {
+        function: FunctionId = "functionId",
+        deployment: DeploymentId = "deploymentId",
+        build: BuildId = "buildId",
     }
-}
+);
 
-/// `/functions/{functionId}/deployments/{deploymentId}/builds/{buildId}`
-#[derive(Debug)]
-pub struct BuildPath {
-    pub function: FunctionId,
-    pub deployment: DeploymentId,
-    pub build: BuildId,
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for BuildPath {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let params = raw(parts, state).await?;
-        Ok(Self {
-            function: param(&params, "functionId", FunctionId::parse)?,
-            deployment: param(&params, "deploymentId", DeploymentId::parse)?,
-            build: param(&params, "buildId", BuildId::parse)?,
-        })
+path_extractor!(
+    /// `/functions/{functionId}/executions/{executionId}`
+    ExecutionPath {
+        function: FunctionId = "functionId",
+        execution: ExecutionId = "executionId",
     }
-}
-
-/// `/functions/{functionId}/executions/{executionId}`
-#[derive(Debug)]
-pub struct ExecutionPath {
-    pub function: FunctionId,
-    pub execution: ExecutionId,
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for ExecutionPath {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let params = raw(parts, state).await?;
-        Ok(Self {
-            function: param(&params, "functionId", FunctionId::parse)?,
-            execution: param(&params, "executionId", ExecutionId::parse)?,
-        })
-    }
-}
+);
