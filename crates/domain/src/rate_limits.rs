@@ -6,9 +6,10 @@
 //! reports the state of the caller's window, computed before this call is counted:
 //! `remaining = max(0, limit - (hits so far + 1))`, and `reset` = the window's end.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use functiond_store::Store;
@@ -56,7 +57,17 @@ pub struct RateLimits {
     /// The newest window this process has pruned up to, so old windows are deleted about
     /// once per window rather than on every call.
     pruned: Arc<AtomicI64>,
+    /// The latest count this process saw per project and client key: (window start, hits).
+    /// API keys are shown it instead of reading the store on every call: they are never
+    /// limited, so their headers only inform, and with SQLite (one server) it is exact.
+    seen: Arc<Mutex<Seen>>,
 }
+
+/// Per (project, client key): the window start and the hits counted in it.
+type Seen = HashMap<(String, String), (i64, u64)>;
+
+/// Beyond this many client keys the memory of counts starts over.
+const MAX_SEEN: usize = 10_000;
 
 /// The start of the window holding `now`, in milliseconds.
 fn window_start(now: Timestamp, window: Duration) -> Timestamp {
@@ -82,6 +93,7 @@ impl RateLimits {
             store,
             settings,
             pruned: Arc::new(AtomicI64::new(i64::MIN)),
+            seen: Arc::default(),
         }
     }
 
@@ -116,18 +128,29 @@ impl RateLimits {
         // Appwrite's key: the user ID is empty for guests and keys.
         let user = caller.user().map(|user| user.id.as_str()).unwrap_or("");
         let key = format!("ip:{ip},userId:{user}");
+        let slot = (caller.project.to_string(), key);
         if caller.is_key() {
             let hits = self
-                .store
-                .rate_limit_hits(&caller.project, &key, start)
-                .await?;
+                .seen
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&slot)
+                .filter(|(window_start, _)| *window_start == start.millis())
+                .map_or(0, |(_, hits)| *hits);
             return Ok(Some(status(limit, hits, start, window)));
         }
+        let key = &slot.1;
         self.prune_before(start);
         let counted = self
             .store
-            .hit_rate_limit(&caller.project, &key, start, limit)
+            .hit_rate_limit(&caller.project, key, start, limit)
             .await?;
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        if seen.len() >= MAX_SEEN {
+            seen.clear();
+        }
+        seen.insert(slot.clone(), (start.millis(), counted.unwrap_or(limit)));
+        drop(seen);
         Ok(Some(match counted {
             Some(hits) => status(limit, hits - 1, start, window),
             None => RateLimitStatus {

@@ -78,7 +78,7 @@ impl Settings {
             max_instances_per_deployment: 4,
             cold_start_timeout: Duration::from_secs(30),
             queue_timeout: Duration::from_secs(60),
-            scale_out_delay: Duration::from_millis(100),
+            scale_out_delay: Duration::from_millis(10),
             archive: archive::Limits::default(),
             build_output_limit: 1_000_000,
             tool_path: ["/usr/local/bin", "/usr/bin", "/bin"]

@@ -5,9 +5,9 @@ use functiond_types::execution::{Execution, ExecutionStatus, Trigger};
 use functiond_types::id::{DeploymentId, ExecutionId, FunctionId, ProjectId};
 use functiond_types::job::NewJob;
 use functiond_types::query::ListQuery;
-use sqlx::query::Query;
-use sqlx::sqlite::{SqliteArguments, SqliteRow};
-use sqlx::{Row, Sqlite, SqlitePool};
+use sqlx::query_builder::Separated;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use super::list::{self, Table, col};
 use super::projects::parse_id;
@@ -39,17 +39,11 @@ pub(super) async fn create(
     e: &Execution,
     queued: &[NewJob],
 ) -> Result<()> {
-    if queued.is_empty() {
-        // One statement commits on its own: a transaction would cost two more round trips to
-        // the database thread on the path of every synchronous execution.
-        insert(e, project)
-            .execute(pool)
-            .await
-            .map_err(conflict_as("execution"))?;
-        return Ok(());
-    }
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    insert(e, project)
+    let mut sql: QueryBuilder<Sqlite> =
+        QueryBuilder::new(format!("INSERT INTO executions ({COLUMNS}) "));
+    sql.push_values([e], |mut row, e| push_values(&mut row, project, e));
+    sql.build()
         .execute(&mut *tx)
         .await
         .map_err(conflict_as("execution"))?;
@@ -58,28 +52,32 @@ pub(super) async fn create(
     Ok(())
 }
 
-fn insert<'q>(e: &'q Execution, project: &'q ProjectId) -> Query<'q, Sqlite, SqliteArguments> {
-    sqlx::query(
-        "INSERT INTO executions (project_id, function_id, id, deployment_id, created_at,
-            updated_at, permissions, trigger_name, status, status_code, response, stdout, stderr,
-            duration, search)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(project.as_str())
-    .bind(e.function_id.as_str())
-    .bind(e.id.as_str())
-    .bind(e.deployment_id.as_str())
-    .bind(e.created_at.millis())
-    .bind(e.updated_at.millis())
-    .bind(to_json(&e.permissions))
-    .bind(e.trigger.as_str())
-    .bind(e.status.as_str())
-    .bind(e.status_code)
-    .bind(&e.response)
-    .bind(&e.stdout)
-    .bind(&e.stderr)
-    .bind(e.duration)
-    .bind(search::index_text(&e.search_text()))
+/// The columns an execution row is inserted with, in the order of [`push_values`].
+pub(super) const COLUMNS: &str = "project_id, function_id, id, deployment_id, created_at, \
+     updated_at, permissions, trigger_name, status, status_code, response, stdout, stderr, \
+     duration, search";
+
+/// Binds one execution's values, in the order of [`COLUMNS`].
+pub(super) fn push_values(
+    row: &mut Separated<'_, Sqlite, &'static str>,
+    project: &ProjectId,
+    e: &Execution,
+) {
+    row.push_bind(project.to_string())
+        .push_bind(e.function_id.to_string())
+        .push_bind(e.id.to_string())
+        .push_bind(e.deployment_id.to_string())
+        .push_bind(e.created_at.millis())
+        .push_bind(e.updated_at.millis())
+        .push_bind(to_json(&e.permissions))
+        .push_bind(e.trigger.as_str())
+        .push_bind(e.status.as_str())
+        .push_bind(e.status_code)
+        .push_bind(e.response.clone())
+        .push_bind(e.stdout.clone())
+        .push_bind(e.stderr.clone())
+        .push_bind(e.duration)
+        .push_bind(search::index_text(&e.search_text()));
 }
 
 pub(super) async fn update(

@@ -20,6 +20,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 use crate::{Cipher, KeySecret, Page, Result, Store, StoreError};
 
+mod batch;
 mod cache;
 mod deployments;
 mod executions;
@@ -42,6 +43,8 @@ pub struct SqliteStore {
     cipher: Cipher,
     functions: Arc<cache::RowCache<FunctionWithVars>>,
     deployments: Arc<cache::RowCache<DeploymentWithBuild>>,
+    /// Writes executions that queue nothing, many per statement under load.
+    executions: batch::ExecutionBatcher,
 }
 
 impl SqliteStore {
@@ -64,6 +67,7 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         Ok(Self {
+            executions: batch::ExecutionBatcher::start(writer.clone()),
             pool,
             writer,
             cipher,
@@ -356,6 +360,9 @@ impl Store for SqliteStore {
         execution: &Execution,
         queued: &[NewJob],
     ) -> Result<()> {
+        if queued.is_empty() {
+            return self.executions.insert(project, execution).await;
+        }
         executions::create(&self.writer, project, execution, queued).await
     }
 
