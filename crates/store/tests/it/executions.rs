@@ -220,3 +220,53 @@ async fn only_executions_without_a_job_are_swept() {
         assert_eq!(untouched.status, ExecutionStatus::Completed);
     }
 }
+
+/// Many executions written at once (they go out in shared statements) all land, and a taken
+/// ID among them is refused alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_inserts_all_land_and_conflicts_stay_their_own() {
+    for backend in stores().await {
+        let store = backend.enter();
+        let p = with_function(store).await;
+        let taken = execution("taken", "fn1", "d1", ExecutionStatus::Completed);
+        store
+            .create_execution(&p, &taken, &[])
+            .await
+            .expect("first insert");
+        let mut writes = tokio::task::JoinSet::new();
+        for i in 0..200 {
+            let store = backend.store.clone();
+            let p = p.clone();
+            let id = if i == 100 {
+                "taken".to_owned()
+            } else {
+                format!("e{i}")
+            };
+            writes.spawn(async move {
+                let e = execution(&id, "fn1", "d1", ExecutionStatus::Completed);
+                (id, store.create_execution(&p, &e, &[]).await)
+            });
+        }
+        let mut conflicts = 0;
+        while let Some(done) = writes.join_next().await {
+            let (id, written) = done.expect("task");
+            match written {
+                Ok(()) => {}
+                Err(functiond_store::StoreError::Conflict { .. }) if id == "taken" => {
+                    conflicts += 1
+                }
+                Err(error) => panic!("{id}: {error}"),
+            }
+        }
+        assert_eq!(conflicts, 1);
+        let query = ListQuery {
+            limit: 1,
+            ..ListQuery::default()
+        };
+        let page = store
+            .list_executions(&p, &fid("fn1"), None, &query)
+            .await
+            .expect("list");
+        assert_eq!(page.total, 200);
+    }
+}
