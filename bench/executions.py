@@ -328,7 +328,10 @@ def cold(args):
         summarize_cold(args, language, runtime, walls, durations, errors, fresh)
     live = descendants(args.server_pid)
     if live is not None:
-        log(f"   server processes: peak {peak} during cold starts, {len(live)} now (the default cap is 32 instances)")
+        log(
+            f"   server processes: peak {peak} during cold starts, {len(live)} now "
+            "(the default cap is 32 instances; a sandboxed instance is a reaper and its runtime)"
+        )
         record(args.results, kind="instances", peak=peak, now=len(live))
 
 

@@ -59,7 +59,7 @@ def main():
             add(f"cold start {row['runtime']}: wall", row["wall_p50"], row["wall_p99"], ok)
             add(f"cold start {row['runtime']}: server duration", row["duration_p50"], row["duration_p99"])
         elif kind == "instances":
-            add("runtime processes after cold starts", notes=f"peak {row['peak']}, now {row['now']} (default cap 32)")
+            add("runtime processes after cold starts", notes=f"peak {row['peak']}, now {row['now']} (cap: 32 instances, 2 processes each when sandboxed)")
         elif kind == "warm":
             add(
                 f"warm {row['runtime']}: functiond wall",
