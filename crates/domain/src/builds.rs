@@ -13,7 +13,7 @@ use functiond_types::model;
 
 use crate::Context;
 use crate::error::{Error, Result};
-use crate::events::{Event, Events};
+use crate::events::{Event, Events, event_data};
 use crate::jobs::BuildPayload;
 use crate::ports::{BuildRequest, Invoker};
 use crate::runtimes::Runtimes;
@@ -74,14 +74,18 @@ impl Builds {
         build.status = BuildStatus::Building;
         build.updated_at = now;
         // Appwrite announces the deployment's update when its build starts.
-        let mut started = deployment.clone();
-        started.build_id = Some(build.id.clone());
-        let model = model::Deployment::from(DeploymentWithBuild {
-            deployment: started,
-            build: Some(build.clone()),
-        });
-        let event = Event::deployment(&deployment.function_id, &id, "update", Some(&model));
-        let queued = self.events.jobs(&project, &event).await?;
+        let event = Event::deployment(&deployment.function_id, &id, "update");
+        let queued = self
+            .events
+            .jobs(&project, &event, || {
+                let mut started = deployment.clone();
+                started.build_id = Some(build.id.clone());
+                event_data(&model::Deployment::from(DeploymentWithBuild {
+                    deployment: started,
+                    build: Some(build.clone()),
+                }))
+            })
+            .await?;
         self.store.save_build(&project, &build, &queued).await?;
 
         let outcome = match self.runtimes.get(&function.function.runtime) {

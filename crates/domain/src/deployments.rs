@@ -19,7 +19,7 @@ use functiond_types::{ErrorCode, Timestamp};
 use crate::Context;
 use crate::caller::Caller;
 use crate::error::{Error, Result};
-use crate::events::{Event, Events};
+use crate::events::{Event, Events, event_data};
 use crate::functions::{ListInput, cursor_error, list_query};
 use crate::jobs::{self, Queue};
 use crate::ports::Invoker;
@@ -82,10 +82,10 @@ impl Deployments {
         function: &FunctionId,
         deployment: &DeploymentId,
         action: &'static str,
-        data: Option<&impl serde::Serialize>,
+        data: impl FnOnce() -> String,
     ) -> Result<Vec<NewJob>> {
-        let event = Event::deployment(function, deployment, action, data);
-        self.events.jobs(project, &event).await
+        let event = Event::deployment(function, deployment, action);
+        self.events.jobs(project, &event, data).await
     }
 
     /// The checks that come before the upload's body is read: scope and function.
@@ -229,9 +229,10 @@ impl Deployments {
             build: None,
         };
         // Every request announces the deployment's creation, each chunk included.
-        let model = model::Deployment::from(answer.clone());
         let mut queued = self
-            .announce(project, function, &id, "create", Some(&model))
+            .announce(project, function, &id, "create", || {
+                event_data(&model::Deployment::from(answer.clone()))
+            })
             .await?;
         if complete {
             queued.push(jobs::build(project, &id));
@@ -290,9 +291,10 @@ impl Deployments {
         }
         current.function.deployment = id.to_string();
         current.function.updated_at = Timestamp::now();
-        let model = model::Function::from(current.clone());
         let queued = self
-            .announce(&caller.project, function, id, "update", Some(&model))
+            .announce(&caller.project, function, id, "update", || {
+                event_data(&model::Function::from(current.clone()))
+            })
             .await?;
         if !self
             .store
@@ -319,7 +321,7 @@ impl Deployments {
                 &caller.project,
                 id,
                 &self
-                    .announce(&caller.project, function, id, "delete", None::<&()>)
+                    .announce(&caller.project, function, id, "delete", String::new)
                     .await?,
             )
             .await?
@@ -365,7 +367,7 @@ impl Deployments {
                 &retry,
                 &[
                     vec![job],
-                    self.announce(&caller.project, function, id, "update", None::<&()>)
+                    self.announce(&caller.project, function, id, "update", String::new)
                         .await?,
                 ]
                 .concat(),

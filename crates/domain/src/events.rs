@@ -24,37 +24,32 @@ use serde::Serialize;
 
 use crate::error::Result;
 
-/// One change, before expansion: the resources and IDs it concerns, its action, and the
-/// payload subscribers receive as `APPWRITE_FUNCTION_EVENT_DATA` (the model as the API shows
-/// it, or empty).
+/// One change, before expansion: the resources and IDs it concerns, and its action. Its
+/// payload is given to [`Events::jobs`], which only builds it when someone listens.
 #[derive(Debug, Clone)]
 pub struct Event {
     parts: Vec<String>,
     action: &'static str,
-    data: String,
+}
+
+/// An event payload: the model as the API shows it.
+pub(crate) fn event_data(value: &impl Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_default()
 }
 
 impl Event {
-    fn new(parts: Vec<String>, action: &'static str, data: Option<&impl Serialize>) -> Self {
-        let data = data
-            .and_then(|value| serde_json::to_string(value).ok())
-            .unwrap_or_default();
-        Self {
-            parts,
-            action,
-            data,
-        }
+    fn new(parts: Vec<String>, action: &'static str) -> Self {
+        Self { parts, action }
     }
 
-    pub fn function(id: &FunctionId, action: &'static str, data: Option<&impl Serialize>) -> Self {
-        Self::new(vec!["functions".into(), id.to_string()], action, data)
+    pub fn function(id: &FunctionId, action: &'static str) -> Self {
+        Self::new(vec!["functions".into(), id.to_string()], action)
     }
 
     pub fn deployment(
         function: &FunctionId,
         deployment: &DeploymentId,
         action: &'static str,
-        data: Option<&impl Serialize>,
     ) -> Self {
         let parts = vec![
             "functions".into(),
@@ -62,22 +57,17 @@ impl Event {
             "deployments".into(),
             deployment.to_string(),
         ];
-        Self::new(parts, action, data)
+        Self::new(parts, action)
     }
 
-    pub fn execution(
-        function: &FunctionId,
-        execution: &ExecutionId,
-        action: &'static str,
-        data: Option<&impl Serialize>,
-    ) -> Self {
+    pub fn execution(function: &FunctionId, execution: &ExecutionId, action: &'static str) -> Self {
         let parts = vec![
             "functions".into(),
             function.to_string(),
             "executions".into(),
             execution.to_string(),
         ];
-        Self::new(parts, action, data)
+        Self::new(parts, action)
     }
 
     /// Every name of the event, most specific first.
@@ -120,8 +110,15 @@ impl Events {
     }
 
     /// The jobs announcing `event`: one delivery when a function of the project listens for
-    /// one of its names, none otherwise.
-    pub(crate) async fn jobs(&self, project: &ProjectId, event: &Event) -> Result<Vec<NewJob>> {
+    /// one of its names, none otherwise. `data` makes the payload subscribers receive as
+    /// `APPWRITE_FUNCTION_EVENT_DATA`; it is only called when someone listens, so an event
+    /// nobody hears costs no copy of the model (an execution's outputs reach megabytes).
+    pub(crate) async fn jobs(
+        &self,
+        project: &ProjectId,
+        event: &Event,
+        data: impl FnOnce() -> String,
+    ) -> Result<Vec<NewJob>> {
         let listened = self.listened(project).await?;
         let names = event.names();
         if !names.iter().any(|name| listened.contains(name)) {
@@ -131,7 +128,7 @@ impl Events {
             project: project.to_string(),
             id: functiond_types::id::unique(),
             names,
-            data: event.data.clone(),
+            data: data(),
         };
         Ok(vec![NewJob {
             kind: KIND.to_owned(),
@@ -189,12 +186,10 @@ mod tests {
             &FunctionId::parse("f1").unwrap(),
             &ExecutionId::parse("e1").unwrap(),
             "update",
-            None::<&()>,
         );
         let names = event.names();
         assert_eq!(names[0], "functions.f1.executions.e1.update");
         assert!(names.contains(&"functions.*.executions.*.update".to_owned()));
         assert!(names.contains(&"functions.*".to_owned()));
-        assert_eq!(event.data, "");
     }
 }

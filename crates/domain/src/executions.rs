@@ -22,7 +22,7 @@ use functiond_types::scope::Scope;
 
 use crate::caller::Caller;
 use crate::error::{Error, Result};
-use crate::events::{Event, Events};
+use crate::events::{Event, Events, event_data};
 use crate::functions::{ListInput, cursor_error, list_query};
 use crate::jobs::{self, ExecutionPayload, Queue};
 use crate::ports::{InvokeRequest, Invoker};
@@ -119,12 +119,8 @@ impl Executions {
                 &Cause::default(),
             )];
             queued.extend(
-                self.announce(
-                    &caller.project,
-                    &visible_to(caller, execution.clone()),
-                    "create",
-                )
-                .await?,
+                self.announce(&caller.project, &execution, "create", Some(caller))
+                    .await?,
             );
             self.store
                 .create_execution(&caller.project, &execution, &queued)
@@ -143,7 +139,7 @@ impl Executions {
                 this.run(&project, &target, &mut execution, &data, &Cause::default())
                     .await;
                 let queued = this
-                    .announce(&project, &visible_to(&shown, execution.clone()), "create")
+                    .announce(&project, &execution, "create", Some(&shown))
                     .await?;
                 this.store
                     .create_execution(&project, &execution, &queued)
@@ -230,7 +226,7 @@ impl Executions {
             Ok(target) => {
                 self.run(&project, &target, &mut execution, &payload.data, &cause)
                     .await;
-                let queued = self.announce(&project, &execution, "update").await?;
+                let queued = self.announce(&project, &execution, "update", None).await?;
                 self.store
                     .update_execution(&project, &execution, &queued)
                     .await?;
@@ -243,7 +239,7 @@ impl Executions {
                 execution.status_code = 500;
                 execution.stderr = format!("The execution could not start: {error}");
                 execution.updated_at = Timestamp::now();
-                let queued = self.announce(&project, &execution, "update").await?;
+                let queued = self.announce(&project, &execution, "update", None).await?;
                 self.store
                     .update_execution(&project, &execution, &queued)
                     .await?;
@@ -333,20 +329,29 @@ impl Executions {
         execution.updated_at = Timestamp::now();
     }
 
-    /// The jobs announcing a change to an execution. Runs started by an event announce
-    /// nothing, so that events cannot loop (see `events`).
+    /// The jobs announcing a change to an execution, whose payload is the execution as
+    /// `shown_to` sees it (everything, for the worker's updates). Runs started by an event
+    /// announce nothing, so that events cannot loop (see `events`).
     async fn announce(
         &self,
         project: &ProjectId,
         execution: &Execution,
         action: &'static str,
+        shown_to: Option<&Caller>,
     ) -> Result<Vec<NewJob>> {
         if execution.trigger == Trigger::Event {
             return Ok(Vec::new());
         }
-        let model = model::Execution::from(execution.clone());
-        let event = Event::execution(&execution.function_id, &execution.id, action, Some(&model));
-        self.events.jobs(project, &event).await
+        let event = Event::execution(&execution.function_id, &execution.id, action);
+        self.events
+            .jobs(project, &event, || {
+                let shown = match shown_to {
+                    Some(caller) => visible_to(caller, execution.clone()),
+                    None => execution.clone(),
+                };
+                event_data(&model::Execution::from(shown))
+            })
+            .await
     }
 
     /// Queues a run started by an event or a schedule, under an ID the caller derives from
@@ -387,7 +392,7 @@ impl Executions {
             duration: 0.0,
         };
         let mut queued = vec![jobs::execution(project, &execution.id, "", cause)];
-        queued.extend(self.announce(project, &execution, "create").await?);
+        queued.extend(self.announce(project, &execution, "create", None).await?);
         match self
             .store
             .create_execution(project, &execution, &queued)

@@ -17,7 +17,7 @@ use functiond_types::{Timestamp, events, roles};
 use crate::Context;
 use crate::caller::Caller;
 use crate::error::{Error, Result};
-use crate::events::{Event, Events};
+use crate::events::{Event, Events, event_data};
 use crate::ports::{Clock, Invoker};
 use crate::runtimes::Runtimes;
 use crate::schedules;
@@ -88,9 +88,13 @@ impl Functions {
         function: &FunctionWithVars,
         action: &'static str,
     ) -> Result<Vec<NewJob>> {
-        let model = model::Function::from(function.clone());
-        let event = Event::function(&function.function.id, action, Some(&model));
-        let mut queued = self.events.jobs(project, &event).await?;
+        let event = Event::function(&function.function.id, action);
+        let mut queued = self
+            .events
+            .jobs(project, &event, || {
+                event_data(&model::Function::from(function.clone()))
+            })
+            .await?;
         queued.extend(schedules::next_slot(project, &function.function));
         Ok(queued)
     }
@@ -208,8 +212,11 @@ impl Functions {
     pub async fn delete(&self, caller: &Caller, id: &FunctionId) -> Result<()> {
         caller.require(Scope::FunctionsWrite)?;
         let deployments = self.deployment_ids(&caller.project, id).await?;
-        let event = Event::function(id, "delete", None::<&()>);
-        let queued = self.events.jobs(&caller.project, &event).await?;
+        let event = Event::function(id, "delete");
+        let queued = self
+            .events
+            .jobs(&caller.project, &event, String::new)
+            .await?;
         if !self
             .store
             .delete_function(&caller.project, id, &queued)

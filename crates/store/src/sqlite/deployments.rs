@@ -65,8 +65,7 @@ pub(super) async fn create(
     .execute(&mut *tx)
     .await
     .map_err(conflict_as("deployment"))?;
-    jobs::insert_all(&mut tx, queued).await?;
-    tx.commit().await?;
+    jobs::commit_with(tx, queued).await?;
     Ok(())
 }
 
@@ -119,8 +118,7 @@ pub(super) async fn update(
     if !write(&mut tx, project, d).await? {
         return Ok(false);
     }
-    jobs::insert_all(&mut tx, queued).await?;
-    tx.commit().await?;
+    jobs::commit_with(tx, queued).await?;
     Ok(true)
 }
 
@@ -147,8 +145,7 @@ pub(super) async fn complete_upload(
         .execute(&mut *tx)
         .await?;
     }
-    jobs::insert_all(&mut tx, queued).await?;
-    tx.commit().await?;
+    jobs::commit_with(tx, queued).await?;
     Ok(true)
 }
 
@@ -179,8 +176,7 @@ pub(super) async fn delete(
     .bind(id.as_str())
     .execute(&mut *tx)
     .await?;
-    jobs::insert_all(&mut tx, queued).await?;
-    tx.commit().await?;
+    jobs::commit_with(tx, queued).await?;
     Ok(Some(found.deployment))
 }
 
@@ -214,8 +210,7 @@ pub(super) async fn save_build(
         .bind(build.deployment_id.as_str())
         .execute(&mut *tx)
         .await?;
-    jobs::insert_all(&mut tx, queued).await?;
-    tx.commit().await?;
+    jobs::commit_with(tx, queued).await?;
     Ok(())
 }
 

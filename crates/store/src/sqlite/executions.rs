@@ -47,8 +47,7 @@ pub(super) async fn create(
         .execute(&mut *tx)
         .await
         .map_err(conflict_as("execution"))?;
-    jobs::insert_all(&mut tx, queued).await?;
-    tx.commit().await?;
+    jobs::commit_with(tx, queued).await?;
     Ok(())
 }
 
@@ -106,8 +105,7 @@ pub(super) async fn update(
     if done.rows_affected() == 0 {
         return Ok(false);
     }
-    jobs::insert_all(&mut tx, queued).await?;
-    tx.commit().await?;
+    jobs::commit_with(tx, queued).await?;
     Ok(true)
 }
 

@@ -77,8 +77,7 @@ pub(super) async fn create(
     .execute(&mut *tx)
     .await
     .map_err(conflict_as("function"))?;
-    jobs::insert_all(&mut tx, queued).await?;
-    tx.commit().await?;
+    jobs::commit_with(tx, queued).await?;
     Ok(())
 }
 
@@ -130,8 +129,7 @@ pub(super) async fn update(
     if done.rows_affected() == 0 {
         return Ok(false);
     }
-    jobs::insert_all(&mut tx, queued).await?;
-    tx.commit().await?;
+    jobs::commit_with(tx, queued).await?;
     Ok(true)
 }
 
@@ -152,8 +150,7 @@ pub(super) async fn delete(
     if done.rows_affected() == 0 {
         return Ok(false);
     }
-    jobs::insert_all(&mut tx, queued).await?;
-    tx.commit().await?;
+    jobs::commit_with(tx, queued).await?;
     Ok(true)
 }
 

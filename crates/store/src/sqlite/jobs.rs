@@ -24,6 +24,14 @@ pub(super) async fn insert(tx: &mut Transaction<'_, Sqlite>, job: &NewJob) -> Re
     Ok(())
 }
 
+/// Adds the queued jobs to a caller's transaction and commits it: the change and the work it
+/// needs land together or not at all.
+pub(super) async fn commit_with(mut tx: Transaction<'_, Sqlite>, queued: &[NewJob]) -> Result<()> {
+    insert_all(&mut tx, queued).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Adds every job of `queued` inside a caller's transaction.
 pub(super) async fn insert_all(tx: &mut Transaction<'_, Sqlite>, queued: &[NewJob]) -> Result<()> {
     for job in queued {
